@@ -1,0 +1,23 @@
+//! Sentinel's shared vocabulary.
+//!
+//! Every other crate speaks in these types: the registry records (tenants, agents, tools, API
+//! keys), the roles that decide who may do what, and the pagination shape of list endpoints.
+//! Nothing here does I/O, so the types can be used by the store, the pipeline, the server and the
+//! CLI alike.
+//!
+//! ```
+//! use sentinel_core::{Role, Permission};
+//! assert!(Role::Operator.allows(Permission::Kill));
+//! assert!(!Role::Auditor.allows(Permission::Manage));
+//! ```
+
+pub mod ids;
+pub mod page;
+pub mod registry;
+pub mod roles;
+pub mod validate;
+
+pub use ids::new_id;
+pub use page::{Page, PageRequest};
+pub use registry::*;
+pub use roles::{Permission, Principal, Role};

@@ -1,0 +1,29 @@
+//! Sentinel's storage.
+//!
+//! [`Store`] is the one seam between Sentinel and its database. [`open`] picks the backend from a
+//! URL: `sqlite://…` (the embedded default: a file in the data directory, WAL journal) or
+//! `postgres://…` (for clusters). Both run the same SQL through sqlx's `Any` driver, with
+//! migrations per dialect applied at start, and both pass the same test suite
+//! (`tests/store_suite.rs`).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sentinel_store::StoreError> {
+//! let store = sentinel_store::open("sqlite:///var/lib/sentinel/sentinel.db").await?;
+//! store.ping().await?;
+//! # Ok(()) }
+//! ```
+
+mod error;
+mod filters;
+mod open;
+mod rows;
+mod sql;
+mod traits;
+
+pub use error::StoreError;
+pub use filters::{AgentFilter, ToolFilter};
+pub use open::{open, redact_url, Dialect};
+pub use sql::SqlStore;
+pub use traits::Store;
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;

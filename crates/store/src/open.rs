@@ -1,0 +1,112 @@
+//! Opening a store from a URL, with the connection settings each dialect needs.
+
+use std::{str::FromStr, sync::Arc, time::Duration};
+
+use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
+use sqlx::Executor;
+
+use crate::{SqlStore, Store, StoreError};
+
+/// The SQL dialect behind a store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Dialect {
+    Sqlite,
+    Postgres,
+}
+
+impl Dialect {
+    pub fn of_url(url: &str) -> Result<Dialect, StoreError> {
+        if url.starts_with("sqlite:") {
+            Ok(Dialect::Sqlite)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Ok(Dialect::Postgres)
+        } else {
+            Err(StoreError::Unavailable(format!(
+                "unsupported database URL scheme in {:?}: use sqlite://PATH or postgres://…",
+                redact_url(url)
+            )))
+        }
+    }
+}
+
+/// Opens the database at `url`, creating it (SQLite) and applying migrations.
+pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(SqlStore::connect(url).await?))
+}
+
+impl SqlStore {
+    pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
+        sqlx::any::install_default_drivers();
+        let dialect = Dialect::of_url(url)?;
+        let url = match dialect {
+            // `mode=rwc` creates the file on first start.
+            Dialect::Sqlite if !url.contains("mode=") => {
+                format!("{url}{}mode=rwc", if url.contains('?') { '&' } else { '?' })
+            }
+            _ => url.to_string(),
+        };
+        let options = AnyConnectOptions::from_str(&url)
+            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", redact_url(&url))))?;
+        let pool = AnyPoolOptions::new()
+            .max_connections(match dialect {
+                Dialect::Sqlite => 4,
+                Dialect::Postgres => 16,
+            })
+            .acquire_timeout(Duration::from_secs(5))
+            .after_connect(move |conn, _| {
+                Box::pin(async move {
+                    if dialect == Dialect::Sqlite {
+                        // WAL lets readers run beside the single writer; FULL sync makes every
+                        // commit survive power loss, not only a killed process.
+                        conn.execute(
+                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                        )
+                        .await?;
+                    }
+                    Ok(())
+                })
+            })
+            .connect_with(options)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", redact_url(&url))))?;
+        let migrator = match dialect {
+            Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite"),
+            Dialect::Postgres => sqlx::migrate!("./migrations/postgres"),
+        };
+        migrator
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Migration(e.to_string()))?;
+        Ok(SqlStore::new(pool, dialect))
+    }
+}
+
+/// The URL without its password, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.find('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.find(':') {
+                Some(colon) => format!(
+                    "{}{}:***{}",
+                    &url[..scheme_end + 3],
+                    &userinfo[..colon],
+                    &url[at..]
+                ),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn passwords_never_reach_messages() {
+        let r = super::redact_url("postgres://bob:hunter2@db:5432/x");
+        assert_eq!(r, "postgres://bob:***@db:5432/x");
+        assert!(!r.contains("hunter2"));
+    }
+}

@@ -1,0 +1,435 @@
+//! The SQL implementation of [`Store`], shared by SQLite and PostgreSQL.
+
+use async_trait::async_trait;
+use sentinel_core::*;
+use sqlx::any::{AnyArguments, AnyRow};
+use sqlx::query::Query;
+use sqlx::{Any, AnyPool};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::filters::{Bind, Conditions};
+use crate::rows::{self, enum_text, millis};
+use crate::{AgentFilter, Dialect, Result, Store, StoreError, ToolFilter};
+
+/// A store over a connection pool of either dialect.
+#[derive(Clone)]
+pub struct SqlStore {
+    pool: AnyPool,
+    dialect: Dialect,
+}
+
+type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
+
+fn bind_all<'q>(mut q: AnyQuery<'q>, binds: Vec<Bind>) -> AnyQuery<'q> {
+    for b in binds {
+        q = match b {
+            Bind::Text(s) => q.bind(s),
+            Bind::OptText(s) => q.bind(s),
+            Bind::Int(i) => q.bind(i),
+        };
+    }
+    q
+}
+
+/// Reads `id_or_name` as an id when it parses as one, else as a name.
+fn id_or_name_condition(cond: &mut Conditions, id_or_name: &str) {
+    match Uuid::parse_str(id_or_name) {
+        Ok(id) => cond.push("id", "=", Bind::Text(id.to_string())),
+        Err(_) => cond.push("name", "=", Bind::Text(id_or_name.to_string())),
+    }
+}
+
+impl SqlStore {
+    pub(crate) fn new(pool: AnyPool, dialect: Dialect) -> Self {
+        SqlStore { pool, dialect }
+    }
+
+    pub fn dialect(&self) -> Dialect {
+        self.dialect
+    }
+
+    pub fn pool(&self) -> &AnyPool {
+        &self.pool
+    }
+
+    async fn fetch_optional<T>(
+        &self,
+        sql: &str,
+        binds: Vec<Bind>,
+        map: fn(&AnyRow) -> Result<T>,
+    ) -> Result<Option<T>> {
+        let row = bind_all(sqlx::query(sql), binds)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(map).transpose()
+    }
+
+    async fn execute(&self, sql: &str, binds: Vec<Bind>) -> Result<u64> {
+        Ok(bind_all(sqlx::query(sql), binds)
+            .execute(&self.pool)
+            .await?
+            .rows_affected())
+    }
+
+    /// One page of `table`, ordered by id (UUIDv7 text sorts by creation time).
+    async fn fetch_page<T>(
+        &self,
+        table: &str,
+        mut cond: Conditions,
+        page: PageRequest,
+        map: fn(&AnyRow) -> Result<T>,
+        id_of: fn(&T) -> Uuid,
+    ) -> Result<Page<T>> {
+        if let Some(after) = page.after {
+            cond.push("id", ">", Bind::Text(after.to_string()));
+        }
+        let sql = format!(
+            "SELECT * FROM {table}{} ORDER BY id LIMIT ${}",
+            cond.where_sql(),
+            cond.next()
+        );
+        let mut binds = cond.binds;
+        binds.push(Bind::Int(page.limit as i64 + 1));
+        let rows = bind_all(sqlx::query(&sql), binds)
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows.iter().map(map).collect::<Result<Vec<_>>>()?;
+        Ok(Page::from_overfetch(items, page.limit, id_of))
+    }
+}
+
+fn text(s: &str) -> Bind {
+    Bind::Text(s.to_string())
+}
+fn opt(s: &Option<String>) -> Bind {
+    Bind::OptText(s.clone())
+}
+/// The empty string stands for "no server", so that `UNIQUE (tenant, server, name)` also holds
+/// for tools without one (NULLs never collide in SQL).
+fn server(s: &Option<String>) -> Bind {
+    Bind::Text(s.clone().unwrap_or_default())
+}
+fn id(u: Uuid) -> Bind {
+    Bind::Text(u.to_string())
+}
+fn json(v: &impl serde::Serialize) -> Bind {
+    Bind::Text(serde_json::to_string(v).expect("records serialize"))
+}
+
+#[async_trait]
+impl Store for SqlStore {
+    async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn insert_tenant(&self, t: &Tenant) -> Result<()> {
+        self.execute(
+            "INSERT INTO tenants (id, slug, display_name, created_at) VALUES ($1, $2, $3, $4)",
+            vec![
+                id(t.id),
+                text(&t.slug),
+                text(&t.display_name),
+                Bind::Int(millis(t.created_at)),
+            ],
+        )
+        .await
+        .map_err(|e| named_conflict(e, format!("tenant {:?}", t.slug)))?;
+        Ok(())
+    }
+
+    async fn tenant(&self, id_or_slug: &str) -> Result<Option<Tenant>> {
+        let (sql, bind) = match Uuid::parse_str(id_or_slug) {
+            Ok(u) => ("SELECT * FROM tenants WHERE id = $1", id(u)),
+            Err(_) => ("SELECT * FROM tenants WHERE slug = $1", text(id_or_slug)),
+        };
+        self.fetch_optional(sql, vec![bind], rows::tenant).await
+    }
+
+    async fn list_tenants(&self, page: PageRequest) -> Result<Page<Tenant>> {
+        self.fetch_page("tenants", Conditions::default(), page, rows::tenant, |t| {
+            t.id
+        })
+        .await
+    }
+
+    async fn update_tenant(&self, t: &Tenant) -> Result<()> {
+        let n = self
+            .execute(
+                "UPDATE tenants SET display_name = $1 WHERE id = $2",
+                vec![text(&t.display_name), id(t.id)],
+            )
+            .await?;
+        found(n, "tenant")
+    }
+
+    async fn delete_tenant(&self, tenant: Uuid) -> Result<bool> {
+        Ok(self
+            .execute("DELETE FROM tenants WHERE id = $1", vec![id(tenant)])
+            .await?
+            > 0)
+    }
+
+    async fn insert_agent(&self, a: &Agent) -> Result<()> {
+        self.execute(
+            "INSERT INTO agents (id, tenant_id, name, framework, owner, description, status, \
+             labels, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            agent_binds(a),
+        )
+        .await
+        .map_err(|e| named_conflict(e, format!("agent {:?}", a.name)))?;
+        Ok(())
+    }
+
+    async fn agent(&self, tenant: Uuid, id_or_name: &str) -> Result<Option<Agent>> {
+        let mut cond = Conditions::default();
+        cond.push("tenant_id", "=", id(tenant));
+        id_or_name_condition(&mut cond, id_or_name);
+        let sql = format!("SELECT * FROM agents{}", cond.where_sql());
+        self.fetch_optional(&sql, cond.binds, rows::agent).await
+    }
+
+    async fn list_agents(
+        &self,
+        tenant: Uuid,
+        f: &AgentFilter,
+        page: PageRequest,
+    ) -> Result<Page<Agent>> {
+        let mut cond = Conditions::default();
+        cond.push("tenant_id", "=", id(tenant));
+        if let Some(s) = f.status {
+            cond.push("status", "=", Bind::Text(enum_text(&s)));
+        }
+        if let Some(fw) = &f.framework {
+            cond.push("framework", "=", text(fw));
+        }
+        if let Some(o) = &f.owner {
+            cond.push("owner", "=", text(o));
+        }
+        let mut result = self
+            .fetch_page("agents", cond, page, rows::agent, |a| a.id)
+            .await?;
+        if let Some((k, v)) = &f.label {
+            // Labels live in a JSON column; filtering after the fetch keeps the SQL portable.
+            // Pages may then hold fewer items than asked for, but cursors stay correct.
+            result.items.retain(|a| a.labels.get(k) == Some(v));
+        }
+        Ok(result)
+    }
+
+    async fn update_agent(&self, a: &Agent) -> Result<()> {
+        let n = self
+            .execute(
+                "UPDATE agents SET framework = $1, owner = $2, description = $3, status = $4, \
+                 labels = $5, updated_at = $6 WHERE id = $7 AND tenant_id = $8",
+                vec![
+                    opt(&a.framework),
+                    opt(&a.owner),
+                    opt(&a.description),
+                    Bind::Text(enum_text(&a.status)),
+                    json(&a.labels),
+                    Bind::Int(millis(a.updated_at)),
+                    id(a.id),
+                    id(a.tenant_id),
+                ],
+            )
+            .await?;
+        found(n, "agent")
+    }
+
+    async fn delete_agent(&self, tenant: Uuid, agent: Uuid) -> Result<bool> {
+        let n = self
+            .execute(
+                "DELETE FROM agents WHERE id = $1 AND tenant_id = $2",
+                vec![id(agent), id(tenant)],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn insert_tool(&self, t: &Tool) -> Result<()> {
+        self.execute(
+            "INSERT INTO tools (id, tenant_id, name, kind, server, url, owner, scopes, risk, \
+             metadata, is_active, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+            tool_binds(t),
+        )
+        .await
+        .map_err(|e| named_conflict(e, format!("tool {:?}", t.name)))?;
+        Ok(())
+    }
+
+    async fn tool(&self, tenant: Uuid, id_or_name: &str) -> Result<Option<Tool>> {
+        let mut cond = Conditions::default();
+        cond.push("tenant_id", "=", id(tenant));
+        id_or_name_condition(&mut cond, id_or_name);
+        let sql = format!(
+            "SELECT * FROM tools{} ORDER BY id LIMIT 1",
+            cond.where_sql()
+        );
+        self.fetch_optional(&sql, cond.binds, rows::tool).await
+    }
+
+    async fn list_tools(
+        &self,
+        tenant: Uuid,
+        f: &ToolFilter,
+        page: PageRequest,
+    ) -> Result<Page<Tool>> {
+        let mut cond = Conditions::default();
+        cond.push("tenant_id", "=", id(tenant));
+        if let Some(k) = f.kind {
+            cond.push("kind", "=", Bind::Text(enum_text(&k)));
+        }
+        if let Some(r) = f.risk {
+            cond.push("risk", "=", Bind::Text(enum_text(&r)));
+        }
+        if let Some(s) = &f.server {
+            cond.push("server", "=", text(s));
+        }
+        if let Some(a) = f.is_active {
+            cond.push("is_active", "=", Bind::Int(a as i64));
+        }
+        self.fetch_page("tools", cond, page, rows::tool, |t| t.id)
+            .await
+    }
+
+    async fn update_tool(&self, t: &Tool) -> Result<()> {
+        let n = self
+            .execute(
+                "UPDATE tools SET kind = $1, server = $2, url = $3, owner = $4, scopes = $5, \
+                 risk = $6, metadata = $7, is_active = $8, updated_at = $9 \
+                 WHERE id = $10 AND tenant_id = $11",
+                vec![
+                    Bind::Text(enum_text(&t.kind)),
+                    server(&t.server),
+                    opt(&t.url),
+                    opt(&t.owner),
+                    json(&t.scopes),
+                    Bind::Text(enum_text(&t.risk)),
+                    json(&t.metadata),
+                    Bind::Int(t.is_active as i64),
+                    Bind::Int(millis(t.updated_at)),
+                    id(t.id),
+                    id(t.tenant_id),
+                ],
+            )
+            .await
+            .map_err(|e| named_conflict(e, format!("tool {:?}", t.name)))?;
+        found(n, "tool")
+    }
+
+    async fn delete_tool(&self, tenant: Uuid, tool: Uuid) -> Result<bool> {
+        let n = self
+            .execute(
+                "DELETE FROM tools WHERE id = $1 AND tenant_id = $2",
+                vec![id(tool), id(tenant)],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn insert_api_key(&self, k: &ApiKey) -> Result<()> {
+        let sql = "INSERT INTO api_keys (id, tenant_id, role, agent_id, name, secret_hash, \
+                   created_at) VALUES ($1, $2, $3, $4, $5, $6, $7)";
+        sqlx::query(sql)
+            .bind(k.id.to_string())
+            .bind(k.tenant_id.map(|t| t.to_string()))
+            .bind(k.role.as_str())
+            .bind(k.agent_id.map(|a| a.to_string()))
+            .bind(k.name.clone())
+            .bind(hex::encode(k.secret_hash))
+            .bind(millis(k.created_at))
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn api_key(&self, key: Uuid) -> Result<Option<ApiKey>> {
+        self.fetch_optional(
+            "SELECT * FROM api_keys WHERE id = $1",
+            vec![id(key)],
+            rows::api_key,
+        )
+        .await
+    }
+
+    async fn list_api_keys(&self, tenant: Option<Uuid>, page: PageRequest) -> Result<Page<ApiKey>> {
+        let mut cond = Conditions::default();
+        match tenant {
+            Some(t) => cond.push("tenant_id", "=", id(t)),
+            None => cond.clauses.push("tenant_id IS NULL".into()),
+        }
+        self.fetch_page("api_keys", cond, page, rows::api_key, |k| k.id)
+            .await
+    }
+
+    async fn revoke_api_key(&self, key: Uuid, at: OffsetDateTime) -> Result<bool> {
+        let n = self
+            .execute(
+                "UPDATE api_keys SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                vec![Bind::Int(millis(at)), id(key)],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn touch_api_key(&self, key: Uuid, at: OffsetDateTime) -> Result<()> {
+        self.execute(
+            "UPDATE api_keys SET last_used_at = $1 WHERE id = $2",
+            vec![Bind::Int(millis(at)), id(key)],
+        )
+        .await?;
+        Ok(())
+    }
+}
+
+fn agent_binds(a: &Agent) -> Vec<Bind> {
+    vec![
+        id(a.id),
+        id(a.tenant_id),
+        text(&a.name),
+        opt(&a.framework),
+        opt(&a.owner),
+        opt(&a.description),
+        Bind::Text(enum_text(&a.status)),
+        json(&a.labels),
+        Bind::Int(millis(a.created_at)),
+        Bind::Int(millis(a.updated_at)),
+    ]
+}
+
+fn tool_binds(t: &Tool) -> Vec<Bind> {
+    vec![
+        id(t.id),
+        id(t.tenant_id),
+        text(&t.name),
+        Bind::Text(enum_text(&t.kind)),
+        server(&t.server),
+        opt(&t.url),
+        opt(&t.owner),
+        json(&t.scopes),
+        Bind::Text(enum_text(&t.risk)),
+        json(&t.metadata),
+        Bind::Int(t.is_active as i64),
+        Bind::Int(millis(t.created_at)),
+        Bind::Int(millis(t.updated_at)),
+    ]
+}
+
+/// Gives a unique violation the name of the record that collided.
+fn named_conflict(e: StoreError, what: String) -> StoreError {
+    match e {
+        StoreError::Conflict(_) => StoreError::Conflict(what),
+        other => other,
+    }
+}
+
+fn found(rows: u64, what: &str) -> Result<()> {
+    if rows == 0 {
+        Err(StoreError::NotFound(what.into()))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,56 @@
+//! The storage trait: everything Sentinel keeps, as one interface.
+
+use async_trait::async_trait;
+use sentinel_core::*;
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::{AgentFilter, Result, ToolFilter};
+
+/// Durable state. Implementations must be safe to share between tasks; every method is one
+/// transaction.
+#[async_trait]
+pub trait Store: Send + Sync + 'static {
+    /// Succeeds when the database answers a trivial query.
+    async fn ping(&self) -> Result<()>;
+
+    async fn insert_tenant(&self, tenant: &Tenant) -> Result<()>;
+    /// Looks a tenant up by id or slug.
+    async fn tenant(&self, id_or_slug: &str) -> Result<Option<Tenant>>;
+    async fn list_tenants(&self, page: PageRequest) -> Result<Page<Tenant>>;
+    async fn update_tenant(&self, tenant: &Tenant) -> Result<()>;
+    /// Deletes the tenant and everything it owns.
+    async fn delete_tenant(&self, id: Uuid) -> Result<bool>;
+
+    async fn insert_agent(&self, agent: &Agent) -> Result<()>;
+    /// Looks an agent up by id or name within a tenant.
+    async fn agent(&self, tenant: Uuid, id_or_name: &str) -> Result<Option<Agent>>;
+    async fn list_agents(
+        &self,
+        tenant: Uuid,
+        filter: &AgentFilter,
+        page: PageRequest,
+    ) -> Result<Page<Agent>>;
+    async fn update_agent(&self, agent: &Agent) -> Result<()>;
+    async fn delete_agent(&self, tenant: Uuid, id: Uuid) -> Result<bool>;
+
+    async fn insert_tool(&self, tool: &Tool) -> Result<()>;
+    /// Looks a tool up by id or name within a tenant (the first match when several servers
+    /// offer the same name; use the id to be exact).
+    async fn tool(&self, tenant: Uuid, id_or_name: &str) -> Result<Option<Tool>>;
+    async fn list_tools(
+        &self,
+        tenant: Uuid,
+        filter: &ToolFilter,
+        page: PageRequest,
+    ) -> Result<Page<Tool>>;
+    async fn update_tool(&self, tool: &Tool) -> Result<()>;
+    async fn delete_tool(&self, tenant: Uuid, id: Uuid) -> Result<bool>;
+
+    async fn insert_api_key(&self, key: &ApiKey) -> Result<()>;
+    async fn api_key(&self, id: Uuid) -> Result<Option<ApiKey>>;
+    /// Keys of one tenant, or the admin keys when `tenant` is `None`.
+    async fn list_api_keys(&self, tenant: Option<Uuid>, page: PageRequest) -> Result<Page<ApiKey>>;
+    async fn revoke_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<bool>;
+    async fn touch_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<()>;
+}

@@ -1,0 +1,434 @@
+//! The store contract, run against both real backends: a temporary SQLite file and a throwaway
+//! PostgreSQL server started by the test kit.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use sentinel_core::*;
+use sentinel_store::{AgentFilter, Store, StoreError, ToolFilter};
+use time::Duration;
+use uuid::Uuid;
+
+/// Runs one async test body against SQLite and against PostgreSQL.
+macro_rules! on_both_backends {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[tokio::test]
+            async fn sqlite() {
+                let (_dir, url) = sentinel_testkit::sqlite();
+                super::$name(sentinel_store::open(&url).await.unwrap(), url).await;
+            }
+            #[tokio::test]
+            async fn postgres() {
+                let url = sentinel_testkit::postgres().fresh_database();
+                super::$name(sentinel_store::open(&url).await.unwrap(), url).await;
+            }
+        }
+    )*};
+}
+
+on_both_backends!(
+    tenants_round_trip,
+    duplicate_slugs_conflict,
+    agents_crud_and_filters,
+    tools_crud_and_filters,
+    pagination_walks_every_item_once,
+    api_keys_lifecycle,
+    tenants_are_isolated,
+    deleting_a_tenant_removes_what_it_owns,
+    migrations_are_idempotent,
+);
+
+fn tenant(slug: &str) -> Tenant {
+    Tenant {
+        id: new_id(),
+        slug: slug.into(),
+        display_name: slug.to_uppercase(),
+        created_at: ids::now(),
+    }
+}
+
+fn agent(tenant: &Tenant, name: &str) -> Agent {
+    Agent {
+        id: new_id(),
+        tenant_id: tenant.id,
+        name: name.into(),
+        framework: Some("langgraph".into()),
+        owner: None,
+        description: Some("watches the pager".into()),
+        status: AgentStatus::Active,
+        labels: BTreeMap::from([("team".into(), "sre".into())]),
+        created_at: ids::now(),
+        updated_at: ids::now(),
+    }
+}
+
+fn tool(tenant: &Tenant, name: &str, risk: Risk) -> Tool {
+    Tool {
+        id: new_id(),
+        tenant_id: tenant.id,
+        name: name.into(),
+        kind: ToolKind::Mcp,
+        server: Some("k8s-mcp".into()),
+        url: None,
+        owner: Some("platform".into()),
+        scopes: vec!["k8s:write".into()],
+        risk,
+        metadata: serde_json::json!({"rollout": {"max_surge": 1}}),
+        is_active: true,
+        created_at: ids::now(),
+        updated_at: ids::now(),
+    }
+}
+
+async fn tenants_round_trip(store: Arc<dyn Store>, _url: String) {
+    store.ping().await.unwrap();
+    let t = tenant("acme");
+    store.insert_tenant(&t).await.unwrap();
+    assert_eq!(store.tenant("acme").await.unwrap(), Some(t.clone()));
+    assert_eq!(
+        store.tenant(&t.id.to_string()).await.unwrap(),
+        Some(t.clone())
+    );
+    assert_eq!(store.tenant("nobody").await.unwrap(), None);
+    let renamed = Tenant {
+        display_name: "Acme Corp".into(),
+        ..t.clone()
+    };
+    store.update_tenant(&renamed).await.unwrap();
+    assert_eq!(
+        store.tenant("acme").await.unwrap().unwrap().display_name,
+        "Acme Corp"
+    );
+}
+
+async fn duplicate_slugs_conflict(store: Arc<dyn Store>, _url: String) {
+    store.insert_tenant(&tenant("acme")).await.unwrap();
+    let err = store.insert_tenant(&tenant("acme")).await.unwrap_err();
+    assert!(
+        matches!(err, StoreError::Conflict(ref what) if what.contains("acme")),
+        "{err:?}"
+    );
+}
+
+async fn agents_crud_and_filters(store: Arc<dyn Store>, _url: String) {
+    let t = tenant("acme");
+    store.insert_tenant(&t).await.unwrap();
+    let a = agent(&t, "sre-bot");
+    store.insert_agent(&a).await.unwrap();
+    let mut b = agent(&t, "triage");
+    b.framework = Some("crewai".into());
+    b.labels = BTreeMap::from([("team".into(), "support".into())]);
+    b.owner = Some("alice@example.com".into());
+    store.insert_agent(&b).await.unwrap();
+
+    assert_eq!(store.agent(t.id, "sre-bot").await.unwrap(), Some(a.clone()));
+    assert_eq!(
+        store.agent(t.id, &b.id.to_string()).await.unwrap(),
+        Some(b.clone())
+    );
+    assert!(matches!(
+        store.insert_agent(&agent(&t, "sre-bot")).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    let all = PageRequest::default();
+    let crew = AgentFilter {
+        framework: Some("crewai".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        store.list_agents(t.id, &crew, all).await.unwrap().items,
+        vec![b.clone()]
+    );
+    let sre = AgentFilter {
+        label: Some(("team".into(), "sre".into())),
+        ..Default::default()
+    };
+    assert_eq!(
+        store.list_agents(t.id, &sre, all).await.unwrap().items,
+        vec![a.clone()]
+    );
+    let owned = AgentFilter {
+        owner: Some("alice@example.com".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .list_agents(t.id, &owned, all)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        1
+    );
+
+    let mut killed = a.clone();
+    killed.status = AgentStatus::Killed;
+    killed.description = None;
+    killed.updated_at = ids::now() + Duration::seconds(1);
+    store.update_agent(&killed).await.unwrap();
+    assert_eq!(
+        store.agent(t.id, "sre-bot").await.unwrap(),
+        Some(killed.clone())
+    );
+    let only_killed = AgentFilter {
+        status: Some(AgentStatus::Killed),
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .list_agents(t.id, &only_killed, all)
+            .await
+            .unwrap()
+            .items,
+        vec![killed]
+    );
+
+    assert!(store.delete_agent(t.id, a.id).await.unwrap());
+    assert!(!store.delete_agent(t.id, a.id).await.unwrap());
+    assert_eq!(store.agent(t.id, "sre-bot").await.unwrap(), None);
+}
+
+async fn tools_crud_and_filters(store: Arc<dyn Store>, _url: String) {
+    let t = tenant("acme");
+    store.insert_tenant(&t).await.unwrap();
+    let restart = tool(&t, "restart_pod", Risk::Warning);
+    let rollback = tool(&t, "rollback_deployment", Risk::Critical);
+    let mut fetch = tool(&t, "fetch", Risk::Safe);
+    fetch.kind = ToolKind::Http;
+    fetch.server = None;
+    fetch.url = Some("https://api.example.com".into());
+    for x in [&restart, &rollback, &fetch] {
+        store.insert_tool(x).await.unwrap();
+    }
+    // The same name on another server is another tool; on the same server it collides.
+    let mut elsewhere = tool(&t, "restart_pod", Risk::Warning);
+    elsewhere.server = Some("other-mcp".into());
+    store.insert_tool(&elsewhere).await.unwrap();
+    assert!(matches!(
+        store
+            .insert_tool(&tool(&t, "restart_pod", Risk::Safe))
+            .await,
+        Err(StoreError::Conflict(_))
+    ));
+    let mut unserved = tool(&t, "fetch", Risk::Safe);
+    unserved.server = None;
+    assert!(matches!(
+        store.insert_tool(&unserved).await,
+        Err(StoreError::Conflict(_))
+    ));
+
+    assert_eq!(
+        store.tool(t.id, &fetch.id.to_string()).await.unwrap(),
+        Some(fetch.clone())
+    );
+    let all = PageRequest::default();
+    let critical = ToolFilter {
+        risk: Some(Risk::Critical),
+        ..Default::default()
+    };
+    assert_eq!(
+        store.list_tools(t.id, &critical, all).await.unwrap().items,
+        vec![rollback.clone()]
+    );
+    let http = ToolFilter {
+        kind: Some(ToolKind::Http),
+        ..Default::default()
+    };
+    assert_eq!(
+        store.list_tools(t.id, &http, all).await.unwrap().items,
+        vec![fetch.clone()]
+    );
+    let on_k8s = ToolFilter {
+        server: Some("k8s-mcp".into()),
+        ..Default::default()
+    };
+    assert_eq!(
+        store
+            .list_tools(t.id, &on_k8s, all)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        2
+    );
+
+    let mut off = rollback.clone();
+    off.is_active = false;
+    off.risk = Risk::Warning;
+    off.metadata = serde_json::json!({});
+    store.update_tool(&off).await.unwrap();
+    let inactive = ToolFilter {
+        is_active: Some(false),
+        ..Default::default()
+    };
+    assert_eq!(
+        store.list_tools(t.id, &inactive, all).await.unwrap().items,
+        vec![off]
+    );
+    assert!(store.delete_tool(t.id, fetch.id).await.unwrap());
+    assert_eq!(
+        store
+            .list_tools(t.id, &ToolFilter::default(), all)
+            .await
+            .unwrap()
+            .items
+            .len(),
+        3
+    );
+}
+
+async fn pagination_walks_every_item_once(store: Arc<dyn Store>, _url: String) {
+    let t = tenant("acme");
+    store.insert_tenant(&t).await.unwrap();
+    let mut made = Vec::new();
+    for i in 0..23 {
+        let a = agent(&t, &format!("agent-{i:02}"));
+        store.insert_agent(&a).await.unwrap();
+        made.push(a.id);
+    }
+    let mut seen = Vec::new();
+    let mut page = PageRequest {
+        limit: 5,
+        after: None,
+    };
+    loop {
+        let got = store
+            .list_agents(t.id, &AgentFilter::default(), page)
+            .await
+            .unwrap();
+        assert!(got.items.len() <= 5);
+        seen.extend(got.items.iter().map(|a| a.id));
+        match got.next_cursor {
+            Some(c) => page.after = Some(c.parse().unwrap()),
+            None => break,
+        }
+    }
+    assert_eq!(seen, made, "every agent once, in creation order");
+}
+
+async fn api_keys_lifecycle(store: Arc<dyn Store>, _url: String) {
+    let t = tenant("acme");
+    store.insert_tenant(&t).await.unwrap();
+    let a = agent(&t, "bot");
+    store.insert_agent(&a).await.unwrap();
+    let key = ApiKey {
+        id: new_id(),
+        tenant_id: Some(t.id),
+        role: Role::Agent,
+        agent_id: Some(a.id),
+        name: "bot key".into(),
+        secret_hash: [7; 32],
+        created_at: ids::now(),
+        last_used_at: None,
+        revoked_at: None,
+    };
+    store.insert_api_key(&key).await.unwrap();
+    let admin = ApiKey {
+        id: new_id(),
+        tenant_id: None,
+        role: Role::Admin,
+        agent_id: None,
+        ..key.clone()
+    };
+    store.insert_api_key(&admin).await.unwrap();
+    assert_eq!(store.api_key(key.id).await.unwrap(), Some(key.clone()));
+    assert_eq!(
+        store
+            .list_api_keys(Some(t.id), PageRequest::default())
+            .await
+            .unwrap()
+            .items,
+        vec![key.clone()]
+    );
+    assert_eq!(
+        store
+            .list_api_keys(None, PageRequest::default())
+            .await
+            .unwrap()
+            .items,
+        vec![admin]
+    );
+
+    let used = ids::now();
+    store.touch_api_key(key.id, used).await.unwrap();
+    assert_eq!(
+        store.api_key(key.id).await.unwrap().unwrap().last_used_at,
+        Some(used)
+    );
+    assert!(store.revoke_api_key(key.id, used).await.unwrap());
+    assert!(
+        !store.revoke_api_key(key.id, used).await.unwrap(),
+        "revoking twice is a no-op"
+    );
+    assert_eq!(
+        store.api_key(key.id).await.unwrap().unwrap().revoked_at,
+        Some(used)
+    );
+    assert_eq!(store.api_key(Uuid::now_v7()).await.unwrap(), None);
+}
+
+async fn tenants_are_isolated(store: Arc<dyn Store>, _url: String) {
+    let (mine, theirs) = (tenant("mine"), tenant("theirs"));
+    store.insert_tenant(&mine).await.unwrap();
+    store.insert_tenant(&theirs).await.unwrap();
+    let secret = agent(&theirs, "their-bot");
+    store.insert_agent(&secret).await.unwrap();
+    let their_tool = tool(&theirs, "drop_db", Risk::Critical);
+    store.insert_tool(&their_tool).await.unwrap();
+
+    assert_eq!(store.agent(mine.id, "their-bot").await.unwrap(), None);
+    assert_eq!(
+        store.agent(mine.id, &secret.id.to_string()).await.unwrap(),
+        None
+    );
+    assert_eq!(
+        store
+            .tool(mine.id, &their_tool.id.to_string())
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(store
+        .list_agents(mine.id, &AgentFilter::default(), PageRequest::default())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+    assert!(!store.delete_agent(mine.id, secret.id).await.unwrap());
+    assert!(!store.delete_tool(mine.id, their_tool.id).await.unwrap());
+    let mut hijack = secret.clone();
+    hijack.tenant_id = mine.id;
+    assert!(matches!(
+        store.update_agent(&hijack).await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(store.agent(theirs.id, "their-bot").await.unwrap().is_some());
+}
+
+async fn deleting_a_tenant_removes_what_it_owns(store: Arc<dyn Store>, _url: String) {
+    let t = tenant("gone");
+    store.insert_tenant(&t).await.unwrap();
+    let a = agent(&t, "bot");
+    store.insert_agent(&a).await.unwrap();
+    store.insert_tool(&tool(&t, "x", Risk::Safe)).await.unwrap();
+    assert!(store.delete_tenant(t.id).await.unwrap());
+    assert_eq!(store.tenant("gone").await.unwrap(), None);
+    assert_eq!(store.agent(t.id, "bot").await.unwrap(), None);
+    assert!(store
+        .list_tools(t.id, &ToolFilter::default(), PageRequest::default())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+}
+
+async fn migrations_are_idempotent(store: Arc<dyn Store>, url: String) {
+    // Opening an already-migrated database again must neither fail nor lose data, even while
+    // another store has it open (a restart beside a running node).
+    let t = tenant("kept");
+    store.insert_tenant(&t).await.unwrap();
+    let again = sentinel_store::open(&url).await.unwrap();
+    assert_eq!(again.tenant("kept").await.unwrap(), Some(t));
+}
