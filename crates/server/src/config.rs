@@ -1,0 +1,58 @@
+//! The server's one typed configuration. The CLI fills it from `sentinel.toml`, `SENTINEL_*`
+//! environment variables and flags, in that order of precedence (flags win).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use serde::{Deserialize, Serialize};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Where Sentinel keeps its files: the SQLite database, keys.
+    pub data_dir: PathBuf,
+    /// `sqlite://PATH` or `postgres://…`; defaults to `sentinel.db` in the data directory.
+    pub database_url: Option<String>,
+    /// A tracing filter, e.g. `info` or `sentinel_server=debug,info`.
+    pub log_level: String,
+    pub log_format: LogFormat,
+    /// Largest request body accepted, in bytes.
+    pub max_body_bytes: usize,
+    /// Serve `/metrics` without a key (for scrapers inside a trusted network).
+    pub metrics_public: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Json,
+    Text,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8787)),
+            data_dir: PathBuf::from("sentinel-data"),
+            database_url: None,
+            log_level: "info".into(),
+            log_format: LogFormat::Json,
+            max_body_bytes: 1024 * 1024,
+            metrics_public: false,
+        }
+    }
+}
+
+impl Config {
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| format!("sqlite://{}", self.data_dir.join("sentinel.db").display()))
+    }
+
+    pub fn admin_key_path(&self) -> PathBuf {
+        self.data_dir.join("admin.key")
+    }
+}

@@ -1,0 +1,34 @@
+//! The HTTP routes, one resource per file. [`authenticated`] holds every route that needs a key;
+//! [`public`] only the health probes.
+
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::AppState;
+
+pub mod agents;
+pub mod health;
+pub mod keys;
+pub mod tenants;
+pub mod tools;
+pub mod whoami;
+
+pub fn authenticated() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .merge(tenants::routes())
+        .merge(agents::routes())
+        .merge(tools::routes())
+        .merge(keys::routes())
+        .merge(whoami::routes())
+        .merge(health::operations())
+}
+
+pub fn public() -> OpenApiRouter<AppState> {
+    health::probes()
+}
+
+/// `201 Created` with the new record.
+pub type Created<T> = (axum::http::StatusCode, axum::Json<T>);
+
+pub fn created<T>(value: T) -> Created<T> {
+    (axum::http::StatusCode::CREATED, axum::Json(value))
+}

@@ -1,0 +1,129 @@
+//! Health, readiness, metrics, the OpenAPI document and request ids.
+
+mod common;
+
+use common::TestServer;
+use reqwest::Method;
+
+#[tokio::test]
+async fn probes_answer_without_a_key() {
+    let s = TestServer::sqlite().await;
+    assert_eq!(
+        s.raw(Method::GET, "/health", None, None).await.ok(200)["status"],
+        "ok"
+    );
+    assert_eq!(
+        s.raw(Method::GET, "/ready", None, None).await.ok(200)["status"],
+        "ready"
+    );
+    s.raw(Method::GET, "/openapi.json", None, None)
+        .await
+        .problem(401);
+    s.raw(Method::GET, "/metrics", None, None)
+        .await
+        .problem(401);
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route_template() {
+    let s = TestServer::sqlite().await;
+    let t = s.tenant("acme").await;
+    s.get(&format!("/v1/tenants/{t}/agents"), &s.admin_key)
+        .await
+        .ok(200);
+    let resp = s
+        .http
+        .get(format!("{}/metrics", s.base))
+        .bearer_auth(&s.admin_key)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    let text = resp.text().await.unwrap();
+    assert!(
+        text.contains(r#"route="/v1/tenants/{tenant}/agents",method="GET",status="200""#),
+        "{text}"
+    );
+    assert!(
+        text.contains("sentinel_http_request_duration_seconds_bucket"),
+        "latency is a histogram"
+    );
+    assert!(
+        !text.contains("/v1/tenants/acme/"),
+        "raw paths never become labels"
+    );
+}
+
+#[tokio::test]
+async fn openapi_covers_every_route() {
+    let s = TestServer::sqlite().await;
+    let doc = s.get("/openapi.json", &s.admin_key).await;
+    let doc = doc.ok(200);
+    assert_eq!(doc["openapi"], "3.1.0");
+    let paths = doc["paths"].as_object().unwrap();
+    for route in [
+        "/health",
+        "/ready",
+        "/metrics",
+        "/openapi.json",
+        "/v1/whoami",
+        "/v1/tenants",
+        "/v1/tenants/{tenant}",
+        "/v1/tenants/{tenant}/agents",
+        "/v1/tenants/{tenant}/agents/{agent}",
+        "/v1/tenants/{tenant}/tools",
+        "/v1/tenants/{tenant}/tools/{tool}",
+        "/v1/tenants/{tenant}/keys",
+        "/v1/tenants/{tenant}/keys/{key}",
+        "/v1/admin/keys",
+        "/v1/admin/keys/{key}",
+    ] {
+        assert!(
+            paths.contains_key(route),
+            "{route} missing from the OpenAPI document"
+        );
+    }
+    // Every documented operation answers (not with 404 route-not-found or 405): the document
+    // and the router are the same routes.
+    for (path, item) in paths {
+        let concrete = path
+            .replace("{tenant}", "acme")
+            .replace("{agent}", "a")
+            .replace("{tool}", "t")
+            .replace("{key}", "01a2012a-13dc-72a6-9b96-39bce58e4361");
+        for method in item.as_object().unwrap().keys() {
+            let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+            let r = s.call(m, &concrete, &s.admin_key, None).await;
+            assert_ne!(r.status, 405, "{method} {path}");
+            assert!(
+                r.body["detail"] != "route not found",
+                "{method} {path} is documented but not routed"
+            );
+        }
+        assert!(item
+            .as_object()
+            .unwrap()
+            .values()
+            .all(|op| op["responses"].as_object().is_some_and(|r| !r.is_empty())));
+    }
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id() {
+    let s = TestServer::sqlite().await;
+    let resp = s
+        .http
+        .get(format!("{}/health", s.base))
+        .header("x-request-id", "trace-me")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.headers()["x-request-id"], "trace-me");
+    let resp = s
+        .http
+        .get(format!("{}/v1/whoami", s.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(resp.headers().contains_key("x-request-id"));
+}
