@@ -342,8 +342,8 @@ pub struct ToolFields {
     #[arg(long)]
     server: Option<String>,
     /// Where an HTTP tool is reached
-    #[arg(long = "tool-url")]
-    url: Option<String>,
+    #[arg(long)]
+    tool_url: Option<String>,
     #[arg(long)]
     owner: Option<String>,
     /// Repeatable
@@ -365,7 +365,7 @@ impl ToolFields {
         let mut body = Map::new();
         put(&mut body, "kind", self.kind);
         put(&mut body, "server", self.server);
-        put(&mut body, "url", self.url);
+        put(&mut body, "url", self.tool_url);
         put(&mut body, "owner", self.owner);
         if !self.scopes.is_empty() {
             body.insert("scopes".into(), self.scopes.into());
