@@ -1,0 +1,140 @@
+//! The policy engine as operators meet it: shipped bundles pass their own tests, errors are
+//! located, and evaluation fails closed.
+
+use std::path::Path;
+use std::time::{Duration, Instant};
+
+use sentinel_policy::*;
+use serde_json::json;
+
+fn shipped(name: &str) -> Bundle {
+    Bundle::from_dir(
+        &Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../policies")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+fn shipped_bundles_pass_their_tests() {
+    for name in ["baseline", "sre"] {
+        let policy = CompiledPolicy::compile(&shipped(name), Limits::default()).unwrap();
+        let reports = policy.run_tests();
+        assert!(reports.len() >= 4, "{name}: {reports:?}");
+        for r in &reports {
+            assert_eq!(r.outcome, TestOutcome::Pass, "{name}: {r:?}");
+        }
+    }
+}
+
+#[test]
+fn failing_tests_are_reported_as_failures() {
+    let bundle = shipped("baseline").module("wrong_test.rego", "package sentinel\ntest_wrong if {\n\tdecision.outcome == \"allow\" with input as {\"action\": {\"target\": {\"tool\": \"x\"}}}\n}\n");
+    let policy = CompiledPolicy::compile(&bundle, Limits::default()).unwrap();
+    let wrong = policy
+        .run_tests()
+        .into_iter()
+        .find(|r| r.name == "data.sentinel.test_wrong")
+        .unwrap();
+    assert_eq!(wrong.outcome, TestOutcome::Fail);
+}
+
+#[test]
+fn syntax_errors_name_file_line_and_column() {
+    let bundle = Bundle::new().module(
+        "broken.rego",
+        "package sentinel\n\ndeny contains msg if {\n  msg := \n}\n",
+    );
+    match CompiledPolicy::compile(&bundle, Limits::default()) {
+        Err(PolicyError::Invalid(errors)) => {
+            assert_eq!(errors[0].file, "broken.rego", "{errors:?}");
+            assert!(errors[0].line >= 4, "{errors:?}");
+            assert!(errors[0].col > 0, "{errors:?}");
+        }
+        other => panic!("expected a located error, got {:?}", other.err()),
+    }
+}
+
+#[test]
+fn unsafe_variables_are_compile_errors() {
+    let bundle = Bundle::new().module(
+        "u.rego",
+        "package sentinel\ndeny contains msg if { x > 1 }\n",
+    );
+    assert!(matches!(
+        CompiledPolicy::compile(&bundle, Limits::default()),
+        Err(PolicyError::Invalid(_))
+    ));
+}
+
+#[test]
+fn runtime_errors_fail_closed() {
+    // Conflicting values for a complete rule are a run-time error in Rego.
+    let bundle = Bundle::new().module(
+        "conflict.rego",
+        "package sentinel\nlabel := \"a\" if input.action.x\nlabel := \"b\" if input.action.x\ndeny contains label if input.action.x\n",
+    );
+    let policy = CompiledPolicy::compile(&bundle, Limits::default()).unwrap();
+    let err = policy
+        .evaluate(json!({"action": {"x": true, "target": {"tool": "t"}}}).into())
+        .unwrap_err();
+    assert!(matches!(err, PolicyError::Evaluation(_)), "{err:?}");
+}
+
+#[test]
+fn runaway_rules_are_stopped_at_the_time_limit() {
+    let bundle = Bundle::new().module(
+        "slow.rego",
+        "package sentinel\ndeny contains \"slow\" if {\n  input.action.slow\n  count([1 | some x in numbers.range(1, 5000); some y in numbers.range(1, 5000); x != y]) > 0\n}\n",
+    );
+    let limits = Limits {
+        timeout: Duration::from_millis(50),
+    };
+    let policy = CompiledPolicy::compile(&bundle, limits).unwrap();
+    let started = Instant::now();
+    let err = policy
+        .evaluate(json!({"action": {"slow": true, "target": {"tool": "t"}}}).into())
+        .unwrap_err();
+    assert!(matches!(err, PolicyError::Timeout(_)), "{err:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "stopped promptly: {:?}",
+        started.elapsed()
+    );
+}
+
+#[test]
+fn revisions_are_content_hashes() {
+    let a = shipped("sre");
+    assert_eq!(a.revision(), shipped("sre").revision());
+    assert!(a.revision().starts_with("sha256:"));
+    let b = a.clone().data(json!({"risk_matrix": {}}));
+    assert_ne!(a.revision(), b.revision());
+}
+
+#[test]
+fn the_agent_cannot_lower_a_risk() {
+    let policy = CompiledPolicy::compile(&shipped("sre"), Limits::default()).unwrap();
+    let input = json!({"action": {"target": {"tool": "rollback_deployment"}, "risk": "safe",
+        "context": {"labels": {"risk": "safe"}}}});
+    let v = policy.evaluate(input.into()).unwrap();
+    assert_eq!(v.outcome, Outcome::ApprovalRequired);
+    assert_eq!(v.risk, sentinel_core::Risk::Critical);
+}
+
+#[test]
+fn bundles_over_the_limits_are_refused() {
+    assert!(matches!(
+        CompiledPolicy::compile(&Bundle::new(), Limits::default()),
+        Err(PolicyError::Invalid(_))
+    ));
+    let huge = Bundle::new().module(
+        "big.rego",
+        &format!("package sentinel\n# {}\n", "x".repeat(2 << 20)),
+    );
+    assert!(matches!(
+        CompiledPolicy::compile(&huge, Limits::default()),
+        Err(PolicyError::Invalid(_))
+    ));
+}
