@@ -17,6 +17,7 @@ const SERVER_ENV: &[&str] = &[
     "log_format",
     "max_body_bytes",
     "metrics_public",
+    "policy_timeout_ms",
 ];
 
 pub fn load(file: Option<PathBuf>, flags: serde_json::Value) -> anyhow::Result<Config> {

@@ -11,12 +11,19 @@
 //! assert!(!Role::Auditor.allows(Permission::Manage));
 //! ```
 
+pub mod action;
+pub mod control;
 pub mod ids;
 pub mod page;
 pub mod registry;
 pub mod roles;
 pub mod validate;
 
+pub use action::{
+    Action, ActionContext, ActionKind, Decision, Obligations, Outcome, PolicyRef, QuotaState,
+    Target,
+};
+pub use control::{DecisionRecord, Kill, KillScope, PolicyActivation, PolicyRevision};
 pub use ids::new_id;
 pub use page::{Page, PageRequest};
 pub use registry::*;

@@ -108,3 +108,13 @@ impl Bundle {
         Ok(())
     }
 }
+
+impl sentinel_core::validate::Validate for Bundle {
+    fn validate(&self) -> Result<(), sentinel_core::validate::FieldError> {
+        self.check_limits()
+            .map_err(|message| sentinel_core::validate::FieldError {
+                field: "modules".into(),
+                message,
+            })
+    }
+}

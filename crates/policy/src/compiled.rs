@@ -106,6 +106,10 @@ impl CompiledPolicy {
         Verdict::from_value(&json).map_err(PolicyError::Malformed)
     }
 
+    pub(crate) fn template_clone(&self) -> Engine {
+        self.template.clone()
+    }
+
     /// Evaluates any rule on this thread's warmed engine.
     pub(crate) fn eval_rule(&self, input: Value, rule: &str) -> Result<Value, PolicyError> {
         WARM.with(|warm| {

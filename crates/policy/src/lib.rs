@@ -21,12 +21,14 @@
 
 mod bundle;
 mod compiled;
+mod coverage;
 mod error;
 mod testing;
 mod verdict;
 
 pub use bundle::Bundle;
 pub use compiled::{CompiledPolicy, Limits};
+pub use coverage::RuleRef;
 pub use error::{PolicyError, SourceError};
 pub use regorus::Value;
 pub use testing::{TestOutcome, TestReport};

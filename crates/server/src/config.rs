@@ -22,6 +22,8 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Serve `/metrics` without a key (for scrapers inside a trusted network).
     pub metrics_public: bool,
+    /// Time limit for one policy evaluation; past it the action is denied.
+    pub policy_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -41,6 +43,7 @@ impl Default for Config {
             log_format: LogFormat::Json,
             max_body_bytes: 1024 * 1024,
             metrics_public: false,
+            policy_timeout_ms: 100,
         }
     }
 }

@@ -22,6 +22,9 @@ use crate::problem::Problem;
         (name = "agents", description = "The AI agents Sentinel governs"),
         (name = "tools", description = "What agents act with"),
         (name = "keys", description = "API keys and roles"),
+        (name = "decisions", description = "Ask before acting; the decision log"),
+        (name = "policies", description = "Rego bundles: push, validate, test, simulate, activate"),
+        (name = "kill switch", description = "Stop a tenant, agent, tool or session at once"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]

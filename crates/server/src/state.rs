@@ -12,6 +12,7 @@ pub struct AppState {
     pub store: Arc<dyn Store>,
     pub keys: KeyCache,
     pub config: Arc<Config>,
+    pub pipeline: Arc<sentinel_pipeline::Pipeline>,
 }
 
 impl AppState {
@@ -19,14 +20,21 @@ impl AppState {
     pub async fn open(config: &Config) -> anyhow::Result<AppState> {
         crate::bootstrap::create_data_dir(&config.data_dir)?;
         let store = sentinel_store::open(&config.database_url()).await?;
-        Ok(AppState::new(store, config.clone()))
+        AppState::new(store, config.clone()).await
     }
 
-    pub fn new(store: Arc<dyn Store>, config: Config) -> AppState {
-        AppState {
+    /// Builds the state over an open store: loads active policies and kill switches and starts
+    /// the decision log writer.
+    pub async fn new(store: Arc<dyn Store>, config: Config) -> anyhow::Result<AppState> {
+        let pipeline_config = sentinel_pipeline::PipelineConfig {
+            policy_timeout: std::time::Duration::from_millis(config.policy_timeout_ms),
+        };
+        let pipeline = sentinel_pipeline::Pipeline::start(store.clone(), pipeline_config).await?;
+        Ok(AppState {
             store,
             keys: KeyCache::default(),
             config: Arc::new(config),
-        }
+            pipeline: Arc::new(pipeline),
+        })
     }
 }

@@ -119,3 +119,50 @@ pub(crate) fn api_key(row: &AnyRow) -> Result<ApiKey, StoreError> {
             .transpose()?,
     })
 }
+
+pub(crate) fn policy_revision(row: &AnyRow) -> Result<PolicyRevision, StoreError> {
+    Ok(PolicyRevision {
+        revision: row.try_get("revision")?,
+        bundle: json_of(&row.try_get::<String, _>("bundle")?)?,
+        created_at: time_of(row.try_get("created_at")?)?,
+    })
+}
+
+pub(crate) fn activation(row: &AnyRow) -> Result<PolicyActivation, StoreError> {
+    Ok(PolicyActivation {
+        revision: row.try_get("revision")?,
+        activated_by: row.try_get("activated_by")?,
+        activated_at: time_of(row.try_get("activated_at")?)?,
+    })
+}
+
+pub(crate) fn kill(row: &AnyRow) -> Result<Kill, StoreError> {
+    Ok(Kill {
+        id: uuid_of(&row.try_get::<String, _>("id")?)?,
+        tenant_id: uuid_of(&row.try_get::<String, _>("tenant_id")?)?,
+        scope: enum_of(row.try_get("scope")?)?,
+        target: row.try_get("target")?,
+        reason: row.try_get("reason")?,
+        created_by: row.try_get("created_by")?,
+        created_at: time_of(row.try_get("created_at")?)?,
+        lifted_at: row
+            .try_get::<Option<i64>, _>("lifted_at")?
+            .map(time_of)
+            .transpose()?,
+    })
+}
+
+pub(crate) fn decision(row: &AnyRow) -> Result<DecisionRecord, StoreError> {
+    Ok(DecisionRecord {
+        decision_id: uuid_of(&row.try_get::<String, _>("id")?)?,
+        tenant_id: uuid_of(&row.try_get::<String, _>("tenant_id")?)?,
+        agent: row.try_get("agent")?,
+        tool: row.try_get("tool")?,
+        outcome: row.try_get("outcome")?,
+        revision: row.try_get("revision")?,
+        input: json_of(&row.try_get::<String, _>("input")?)?,
+        result: json_of(&row.try_get::<String, _>("result")?)?,
+        timestamp: time_of(row.try_get("created_at")?)?,
+        duration_us: row.try_get::<i64, _>("duration_us")? as u64,
+    })
+}

@@ -383,6 +383,163 @@ impl Store for SqlStore {
         .await?;
         Ok(())
     }
+
+    async fn put_policy_revision(&self, tenant: Uuid, r: &PolicyRevision) -> Result<()> {
+        if self.policy_revision(tenant, &r.revision).await?.is_some() {
+            return Ok(());
+        }
+        self.execute(
+            "INSERT INTO policy_revisions (tenant_id, revision, bundle, created_at) VALUES ($1, $2, $3, $4)",
+            vec![id(tenant), text(&r.revision), json(&r.bundle), Bind::Int(millis(r.created_at))],
+        )
+        .await
+        .map(|_| ())
+        .or_else(|e| match e {
+            // Two nodes storing the same revision at once: it is there either way.
+            StoreError::Conflict(_) => Ok(()),
+            other => Err(other),
+        })
+    }
+
+    async fn policy_revision(
+        &self,
+        tenant: Uuid,
+        revision: &str,
+    ) -> Result<Option<PolicyRevision>> {
+        self.fetch_optional(
+            "SELECT * FROM policy_revisions WHERE tenant_id = $1 AND revision = $2",
+            vec![id(tenant), text(revision)],
+            rows::policy_revision,
+        )
+        .await
+    }
+
+    async fn list_policy_revisions(&self, tenant: Uuid) -> Result<Vec<PolicyRevision>> {
+        let rows = bind_all(
+            sqlx::query("SELECT * FROM policy_revisions WHERE tenant_id = $1 ORDER BY created_at DESC LIMIT 500"),
+            vec![id(tenant)],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::policy_revision).collect()
+    }
+
+    async fn record_activation(&self, tenant: Uuid, a: &PolicyActivation) -> Result<()> {
+        self.execute(
+            "INSERT INTO policy_activations (id, tenant_id, revision, activated_by, activated_at) \
+             VALUES ($1, $2, $3, $4, $5)",
+            vec![
+                id(new_id()),
+                id(tenant),
+                text(&a.revision),
+                text(&a.activated_by),
+                Bind::Int(millis(a.activated_at)),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn activations(&self, tenant: Uuid) -> Result<Vec<PolicyActivation>> {
+        let rows = bind_all(
+            sqlx::query(
+                "SELECT * FROM policy_activations WHERE tenant_id = $1 ORDER BY id DESC LIMIT 500",
+            ),
+            vec![id(tenant)],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::activation).collect()
+    }
+
+    async fn active_revisions(&self) -> Result<Vec<(Uuid, PolicyRevision)>> {
+        let sql = "SELECT r.* FROM policy_revisions r JOIN policy_activations a \
+                   ON a.tenant_id = r.tenant_id AND a.revision = r.revision \
+                   WHERE a.id = (SELECT MAX(id) FROM policy_activations WHERE tenant_id = r.tenant_id)";
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let tenant: String = sqlx::Row::try_get(row, "tenant_id")?;
+                let tenant =
+                    Uuid::parse_str(&tenant).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((tenant, rows::policy_revision(row)?))
+            })
+            .collect()
+    }
+
+    async fn insert_kill(&self, k: &Kill) -> Result<()> {
+        self.execute(
+            "INSERT INTO kills (id, tenant_id, scope, target, reason, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            vec![
+                id(k.id),
+                id(k.tenant_id),
+                Bind::Text(enum_text(&k.scope)),
+                text(&k.target),
+                text(&k.reason),
+                text(&k.created_by),
+                Bind::Int(millis(k.created_at)),
+            ],
+        )
+        .await?;
+        Ok(())
+    }
+
+    async fn lift_kill(&self, kill: Uuid, at: OffsetDateTime) -> Result<bool> {
+        let n = self
+            .execute(
+                "UPDATE kills SET lifted_at = $1 WHERE id = $2 AND lifted_at IS NULL",
+                vec![Bind::Int(millis(at)), id(kill)],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn active_kills(&self) -> Result<Vec<Kill>> {
+        let rows = sqlx::query("SELECT * FROM kills WHERE lifted_at IS NULL ORDER BY id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(rows::kill).collect()
+    }
+
+    async fn insert_decisions(&self, records: &[DecisionRecord]) -> Result<()> {
+        let mut tx = self.pool.begin().await?;
+        for r in records {
+            let q = sqlx::query(
+                "INSERT INTO decisions (id, tenant_id, agent, tool, outcome, revision, input, result, \
+                 created_at, duration_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+            );
+            bind_all(
+                q,
+                vec![
+                    id(r.decision_id),
+                    id(r.tenant_id),
+                    text(&r.agent),
+                    text(&r.tool),
+                    text(&r.outcome),
+                    text(&r.revision),
+                    json(&r.input),
+                    json(&r.result),
+                    Bind::Int(millis(r.timestamp)),
+                    Bind::Int(r.duration_us as i64),
+                ],
+            )
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn recent_decisions(&self, tenant: Uuid, limit: u32) -> Result<Vec<DecisionRecord>> {
+        let rows = bind_all(
+            sqlx::query("SELECT * FROM decisions WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2"),
+            vec![id(tenant), Bind::Int(limit as i64)],
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(rows::decision).collect()
+    }
 }
 
 fn agent_binds(a: &Agent) -> Vec<Bind> {

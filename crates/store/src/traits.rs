@@ -53,4 +53,25 @@ pub trait Store: Send + Sync + 'static {
     async fn list_api_keys(&self, tenant: Option<Uuid>, page: PageRequest) -> Result<Page<ApiKey>>;
     async fn revoke_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<bool>;
     async fn touch_api_key(&self, id: Uuid, at: OffsetDateTime) -> Result<()>;
+
+    /// Stores a policy revision; storing the same revision again is a no-op.
+    async fn put_policy_revision(&self, tenant: Uuid, revision: &PolicyRevision) -> Result<()>;
+    async fn policy_revision(&self, tenant: Uuid, revision: &str)
+        -> Result<Option<PolicyRevision>>;
+    async fn list_policy_revisions(&self, tenant: Uuid) -> Result<Vec<PolicyRevision>>;
+    async fn record_activation(&self, tenant: Uuid, activation: &PolicyActivation) -> Result<()>;
+    /// Activations of one tenant, newest first.
+    async fn activations(&self, tenant: Uuid) -> Result<Vec<PolicyActivation>>;
+    /// The newest activation of every tenant (loaded at start).
+    async fn active_revisions(&self) -> Result<Vec<(Uuid, PolicyRevision)>>;
+
+    async fn insert_kill(&self, kill: &Kill) -> Result<()>;
+    async fn lift_kill(&self, id: Uuid, at: OffsetDateTime) -> Result<bool>;
+    /// Kills not yet lifted, in every tenant.
+    async fn active_kills(&self) -> Result<Vec<Kill>>;
+
+    /// Appends decisions in one transaction.
+    async fn insert_decisions(&self, records: &[DecisionRecord]) -> Result<()>;
+    /// The newest `limit` decisions of a tenant, newest first.
+    async fn recent_decisions(&self, tenant: Uuid, limit: u32) -> Result<Vec<DecisionRecord>>;
 }

@@ -51,6 +51,31 @@ impl Postgres {
         format!("postgres://postgres@127.0.0.1:{}/{name}", self.port)
     }
 
+    /// Drops a database while clients are connected to it (for fail-closed tests: the store
+    /// becomes unavailable under a running server).
+    pub fn drop_database(&self, url: &str) {
+        let name = url.rsplit('/').next().expect("database name");
+        let out = self
+            .command("dropdb")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &self.port.to_string(),
+                "-U",
+                "postgres",
+                "--force",
+                name,
+            ])
+            .output()
+            .expect("run dropdb");
+        assert!(
+            out.status.success(),
+            "dropdb: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+
     /// The server's port on 127.0.0.1.
     pub fn port(&self) -> u16 {
         self.port

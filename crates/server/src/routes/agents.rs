@@ -148,6 +148,7 @@ async fn update_agent(
     }
     agent.updated_at = ids::now();
     state.store.update_agent(&agent).await?;
+    state.pipeline.registry_changed();
     Ok(Json(agent))
 }
 
@@ -163,6 +164,7 @@ async fn delete_agent(
 ) -> ApiResult<StatusCode> {
     let agent = find(&state, access.tenant.id, &path.1).await?;
     state.store.delete_agent(access.tenant.id, agent.id).await?;
+    state.pipeline.registry_changed();
     state.keys.forget(|k| k.agent_id == Some(agent.id));
     Ok(StatusCode::NO_CONTENT)
 }

@@ -6,8 +6,11 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::AppState;
 
 pub mod agents;
+pub mod check;
 pub mod health;
 pub mod keys;
+pub mod kills;
+pub mod policies;
 pub mod tenants;
 pub mod tools;
 pub mod whoami;
@@ -19,6 +22,9 @@ pub fn authenticated() -> OpenApiRouter<AppState> {
         .merge(tools::routes())
         .merge(keys::routes())
         .merge(whoami::routes())
+        .merge(check::routes())
+        .merge(kills::routes())
+        .merge(policies::routes())
         .merge(health::operations())
 }
 

@@ -60,6 +60,7 @@ async fn create_tool(
         updated_at: now,
     };
     state.store.insert_tool(&tool).await?;
+    state.pipeline.registry_changed();
     Ok(created(tool))
 }
 
@@ -145,6 +146,7 @@ async fn update_tool(
     tool.is_active = is_active.unwrap_or(tool.is_active);
     tool.updated_at = ids::now();
     state.store.update_tool(&tool).await?;
+    state.pipeline.registry_changed();
     Ok(Json(tool))
 }
 
@@ -160,5 +162,6 @@ async fn delete_tool(
 ) -> ApiResult<StatusCode> {
     let tool = find(&state, access.tenant.id, &path.1).await?;
     state.store.delete_tool(access.tenant.id, tool.id).await?;
+    state.pipeline.registry_changed();
     Ok(StatusCode::NO_CONTENT)
 }

@@ -57,6 +57,12 @@ impl TestServer {
         Self::start(url, None, Default::default()).await
     }
 
+    /// A server on a fresh PostgreSQL database, returning the database URL too.
+    pub async fn postgres_with_url(config: sentinel_server::Config) -> (TestServer, String) {
+        let url = sentinel_testkit::postgres().fresh_database();
+        (Self::start(url.clone(), None, config).await, url)
+    }
+
     pub async fn start(
         url: String,
         dir: Option<tempfile::TempDir>,
@@ -66,13 +72,29 @@ impl TestServer {
         config.data_dir = data.path().to_path_buf();
         config.database_url = Some(url);
         let state = sentinel_server::AppState::open(&config).await.unwrap();
-        let admin_key = sentinel_server::bootstrap::ensure_admin_key(
-            state.store.as_ref(),
+        let store = state.store.clone();
+        let admin_key = match sentinel_server::bootstrap::ensure_admin_key(
+            store.as_ref(),
             &config.admin_key_path(),
         )
         .await
         .unwrap()
-        .expect("a fresh database gets an admin key");
+        {
+            Some(key) => key,
+            // A second node on a database that already has one: give this server its own.
+            None => {
+                sentinel_server::bootstrap::issue_key(
+                    store.as_ref(),
+                    None,
+                    sentinel_core::Role::Admin,
+                    None,
+                    "test node",
+                )
+                .await
+                .unwrap()
+                .secret
+            }
+        };
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let app = sentinel_server::app(state);
@@ -146,5 +168,71 @@ impl TestServer {
             .post(&format!("/v1/tenants/{tenant}/keys"), &self.admin_key, body)
             .await;
         r.ok(201)["secret"].as_str().unwrap().to_string()
+    }
+}
+
+/// The shipped bundle `name` (from `policies/`) as the JSON a client pushes.
+pub fn shipped_bundle(name: &str) -> Value {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../policies")
+        .join(name);
+    let mut modules = serde_json::Map::new();
+    let mut data = json!({});
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        let text = std::fs::read_to_string(entry.path()).unwrap();
+        if name.ends_with(".rego") {
+            modules.insert(name, json!(text));
+        } else if name == "data.json" {
+            data = serde_json::from_str(&text).unwrap();
+        }
+    }
+    json!({"modules": modules, "data": data})
+}
+
+/// A tenant `acme` with agent `sre-bot`, the SRE bundle active, and the agent's key.
+pub struct Acme {
+    pub s: TestServer,
+    pub agent_key: String,
+    pub operator_key: String,
+}
+
+impl Acme {
+    pub async fn on(s: TestServer) -> Acme {
+        s.tenant("acme").await;
+        s.post(
+            "/v1/tenants/acme/agents",
+            &s.admin_key,
+            json!({"name": "sre-bot"}),
+        )
+        .await
+        .ok(201);
+        let r = s
+            .post(
+                "/v1/tenants/acme/policies?activate=true",
+                &s.admin_key,
+                shipped_bundle("sre"),
+            )
+            .await;
+        r.ok(201);
+        let agent_key = s.key("acme", "agent", Some("sre-bot")).await;
+        let operator_key = s.key("acme", "operator", None).await;
+        Acme {
+            s,
+            agent_key,
+            operator_key,
+        }
+    }
+
+    pub async fn check(&self, tool: &str, args: Value) -> Value {
+        let r = self
+            .s
+            .post(
+                "/v1/check",
+                &self.agent_key,
+                json!({"kind": "tool_call", "target": {"tool": tool}, "arguments": args}),
+            )
+            .await;
+        r.ok(200).clone()
     }
 }

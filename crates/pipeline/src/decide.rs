@@ -1,0 +1,347 @@
+//! `Pipeline::decide`: the one path every action takes.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sentinel_core::*;
+use sentinel_policy::{CompiledPolicy, Limits, PolicyError};
+use sentinel_store::Store;
+use uuid::Uuid;
+
+use crate::input::{self, InputParts};
+use crate::registry_cache::RegistryCache;
+use crate::{
+    ActionScanner, DecisionRecorder, KillSwitch, NoScanner, PolicySet, QuotaBook, Quotas,
+    TenantPolicy,
+};
+
+#[derive(Debug, Clone)]
+pub struct PipelineConfig {
+    pub policy_timeout: Duration,
+}
+
+impl Default for PipelineConfig {
+    fn default() -> Self {
+        PipelineConfig {
+            policy_timeout: Duration::from_millis(100),
+        }
+    }
+}
+
+/// Who is acting: resolved from the agent's API key by the enforcement point.
+#[derive(Debug, Clone, Copy)]
+pub struct Caller {
+    pub tenant_id: Uuid,
+    pub agent_id: Uuid,
+}
+
+pub struct Pipeline {
+    pub store: Arc<dyn Store>,
+    pub kills: KillSwitch,
+    pub policies: PolicySet,
+    pub quotas: QuotaBook,
+    registry: RegistryCache,
+    scanner: Arc<dyn ActionScanner>,
+    recorder: DecisionRecorder,
+    config: PipelineConfig,
+}
+
+/// The parts of a decision that policy did not make.
+struct Early {
+    reasons: Vec<String>,
+    risk: Risk,
+}
+
+impl Pipeline {
+    /// Loads active policies and kills from the store and starts the decision log writer.
+    pub async fn start(
+        store: Arc<dyn Store>,
+        config: PipelineConfig,
+    ) -> Result<Pipeline, sentinel_store::StoreError> {
+        let kills = KillSwitch::load(store.active_kills().await?);
+        let policies = PolicySet::default();
+        for (tenant, revision) in store.active_revisions().await? {
+            match compile_stored(&revision.bundle, config.policy_timeout) {
+                Ok(p) => policies.activate(tenant, Arc::new(p)),
+                // Fail closed: the tenant has no active policy, so everything is denied.
+                Err(e) => {
+                    tracing::error!(%tenant, revision = %revision.revision, error = %e, "stored policy no longer compiles")
+                }
+            }
+        }
+        Ok(Pipeline {
+            registry: RegistryCache::new(store.clone()),
+            recorder: DecisionRecorder::start(store.clone()),
+            scanner: Arc::new(NoScanner),
+            store,
+            kills,
+            policies,
+            quotas: QuotaBook::default(),
+            config,
+        })
+    }
+
+    pub fn with_scanner(mut self, scanner: Arc<dyn ActionScanner>) -> Pipeline {
+        self.scanner = scanner;
+        self
+    }
+
+    pub fn config(&self) -> &PipelineConfig {
+        &self.config
+    }
+
+    /// Registry edits made through this node reach decisions at once.
+    pub fn registry_changed(&self) {
+        self.registry.invalidate();
+    }
+
+    /// Compiles a bundle into a policy this pipeline can activate.
+    pub fn compile(&self, bundle: &sentinel_policy::Bundle) -> Result<TenantPolicy, PolicyError> {
+        compile_bundle(bundle, self.config.policy_timeout)
+    }
+
+    /// Decides `action` for `caller`. Never fails: every error becomes a `deny` with its reason.
+    pub async fn decide(&self, caller: Caller, mut action: Action) -> Decision {
+        let started = Instant::now();
+        let decision_id = new_id();
+        let mut record_input = serde_json::Value::Null;
+        let mut revision = String::new();
+        let mut shadow = serde_json::Value::Null;
+        let decision = match self
+            .evaluate(
+                caller,
+                &mut action,
+                &mut record_input,
+                &mut revision,
+                &mut shadow,
+            )
+            .await
+        {
+            Ok(mut d) => {
+                d.decision_id = decision_id;
+                d
+            }
+            Err(early) => Decision {
+                decision_id,
+                outcome: Outcome::Deny,
+                reasons: early.reasons,
+                risk: early.risk,
+                approval_id: None,
+                obligations: Obligations::default(),
+                quota: None,
+                policy: None,
+            },
+        };
+        let elapsed = started.elapsed();
+        metrics::counter!("sentinel_decisions_total", "outcome" => decision.outcome.as_str())
+            .increment(1);
+        metrics::histogram!("sentinel_decision_duration_seconds").record(elapsed.as_secs_f64());
+        let mut result = serde_json::to_value(&decision).unwrap_or_default();
+        if !shadow.is_null() {
+            result["shadow"] = shadow;
+        }
+        self.recorder
+            .record(DecisionRecord {
+                decision_id,
+                tenant_id: caller.tenant_id,
+                agent: action.agent.clone().unwrap_or_default(),
+                tool: action.target.tool.clone(),
+                outcome: decision.outcome.as_str().into(),
+                revision,
+                input: if record_input.is_null() {
+                    serde_json::to_value(&action).unwrap_or_default()
+                } else {
+                    record_input
+                },
+                result,
+                timestamp: ids::now(),
+                duration_us: elapsed.as_micros() as u64,
+            })
+            .await;
+        decision
+    }
+
+    async fn evaluate(
+        &self,
+        caller: Caller,
+        action: &mut Action,
+        record_input: &mut serde_json::Value,
+        revision: &mut String,
+        shadow_out: &mut serde_json::Value,
+    ) -> Result<Decision, Early> {
+        let deny = |reason: String| Early {
+            reasons: vec![reason],
+            risk: Risk::Critical,
+        };
+        let store_down = |e: sentinel_store::StoreError| {
+            deny(format!("denied because the registry is unavailable: {e}"))
+        };
+
+        // Identify.
+        let tenant = self
+            .registry
+            .tenant(caller.tenant_id)
+            .await
+            .map_err(store_down)?
+            .ok_or_else(|| deny("the key's tenant no longer exists".into()))?;
+        let agent = self
+            .registry
+            .agent(caller.tenant_id, caller.agent_id)
+            .await
+            .map_err(store_down)?
+            .ok_or_else(|| deny("the key's agent is not registered".into()))?;
+        if let Some(claimed) = action
+            .tenant
+            .as_deref()
+            .filter(|t| *t != tenant.slug && *t != tenant.id.to_string())
+        {
+            return Err(deny(format!(
+                "the action names tenant {claimed:?} but the key belongs to {:?}",
+                tenant.slug
+            )));
+        }
+        if let Some(claimed) = action
+            .agent
+            .as_deref()
+            .filter(|a| *a != agent.name && *a != agent.id.to_string())
+        {
+            return Err(deny(format!(
+                "the action names agent {claimed:?} but the key belongs to {:?}",
+                agent.name
+            )));
+        }
+        action.tenant = Some(tenant.slug.clone());
+        action.agent = Some(agent.name.clone());
+
+        // Kill switch, then the agent's own status.
+        if let Some(kill) = self.kills.covering(
+            tenant.id,
+            &agent.name,
+            &action.target.tool,
+            action.session.as_deref(),
+        ) {
+            let scope = serde_json::to_value(kill.scope)
+                .ok()
+                .and_then(|v| v.as_str().map(String::from))
+                .unwrap_or_default();
+            return Err(deny(format!(
+                "kill switch ({scope} {}) is active: {}",
+                kill.target, kill.reason
+            )));
+        }
+        if agent.status == AgentStatus::Killed {
+            return Err(deny(format!("agent {} is killed", agent.name)));
+        }
+
+        // Registry, scan, quota state.
+        let tool = self
+            .registry
+            .tool(tenant.id, &action.target.tool)
+            .await
+            .map_err(store_down)?;
+        let findings = self.scanner.scan(action);
+        let policy = self.policies.active(tenant.id).ok_or_else(|| {
+            deny(format!(
+                "no policy is active for tenant {}; everything is denied",
+                tenant.slug
+            ))
+        })?;
+        *revision = policy.compiled.revision().to_string();
+        let quota = self
+            .quotas
+            .peek(tenant.id, &policy.quotas, &agent.name, &action.target.tool);
+        let now = ids::now();
+        let doc = input::build(&InputParts {
+            action,
+            tenant: &tenant,
+            agent: &agent,
+            tool: tool.as_ref(),
+            findings: &findings,
+            quota: quota.as_ref(),
+            now,
+        });
+        *record_input = doc.clone();
+
+        // Shadow evaluation: recorded beside the real one, never enforced.
+        if let Some(candidate) = self.policies.shadow(tenant.id) {
+            *shadow_out = match candidate.compiled.evaluate(doc.clone().into()) {
+                Ok(v) => {
+                    serde_json::json!({"revision": candidate.compiled.revision(), "outcome": v.outcome, "reasons": v.reasons})
+                }
+                Err(e) => {
+                    serde_json::json!({"revision": candidate.compiled.revision(), "outcome": "deny", "reasons": [e.to_string()]})
+                }
+            };
+        }
+
+        // Policy.
+        let verdict = policy
+            .compiled
+            .evaluate(doc.into())
+            .map_err(|e| deny(format!("denied because the policy could not decide: {e}")))?;
+        let policy_ref = Some(PolicyRef {
+            bundle: tenant.slug.clone(),
+            revision: revision.clone(),
+        });
+        let mut decision = Decision {
+            decision_id: Uuid::nil(),
+            outcome: match verdict.outcome {
+                sentinel_policy::Outcome::Allow => Outcome::Allow,
+                sentinel_policy::Outcome::Deny => Outcome::Deny,
+                sentinel_policy::Outcome::ApprovalRequired => Outcome::ApprovalRequired,
+            },
+            reasons: verdict.reasons,
+            risk: verdict.risk,
+            approval_id: None,
+            obligations: Obligations {
+                redact: verdict.redact,
+            },
+            quota,
+            policy: policy_ref,
+        };
+
+        // Quota: only allowed actions spend.
+        if decision.outcome == Outcome::Allow {
+            match self
+                .quotas
+                .take(tenant.id, &policy.quotas, &agent.name, &action.target.tool)
+            {
+                Ok(state) => decision.quota = state,
+                Err(state) => {
+                    decision.outcome = Outcome::Deny;
+                    decision.reasons = vec![format!(
+                        "quota {} exhausted ({} per {} s); retry in {} s",
+                        state.scope,
+                        state.limit,
+                        state.window_seconds,
+                        state.retry_after_seconds.unwrap_or(1)
+                    )];
+                    decision.quota = Some(state);
+                }
+            }
+        }
+        Ok(decision)
+    }
+}
+
+fn compile_bundle(
+    bundle: &sentinel_policy::Bundle,
+    timeout: Duration,
+) -> Result<TenantPolicy, PolicyError> {
+    let quotas = Quotas::from_bundle_data(&bundle.data).map_err(|m| {
+        PolicyError::Invalid(vec![sentinel_policy::SourceError {
+            file: "data".into(),
+            line: 0,
+            col: 0,
+            message: m,
+        }])
+    })?;
+    let compiled = CompiledPolicy::compile(bundle, Limits { timeout })?;
+    Ok(TenantPolicy { compiled, quotas })
+}
+
+fn compile_stored(bundle: &serde_json::Value, timeout: Duration) -> Result<TenantPolicy, String> {
+    let bundle: sentinel_policy::Bundle =
+        serde_json::from_value(bundle.clone()).map_err(|e| e.to_string())?;
+    compile_bundle(&bundle, timeout).map_err(|e| e.to_string())
+}

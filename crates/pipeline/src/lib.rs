@@ -1,0 +1,29 @@
+//! The governance pipeline: one `decide()` for every enforcement point.
+//!
+//! ```text
+//! Action → identify → kill switch → registry → scan hook → policy (Rego, time-limited)
+//!        → quota → Decision → decision log
+//! ```
+//!
+//! Every step fails closed: an unknown agent, an active kill, a missing or failing policy, a
+//! store error — each yields a `deny` whose reason says what happened. Enforcement points (the
+//! `/v1/check` API, the MCP and LLM gateways) only translate their protocol into an
+//! [`Action`](sentinel_core::Action) and back.
+
+mod decide;
+mod input;
+mod kill_switch;
+mod policies;
+mod quotas;
+mod recorder;
+mod registry_cache;
+mod scan;
+mod simulate;
+
+pub use decide::{Caller, Pipeline, PipelineConfig};
+pub use kill_switch::KillSwitch;
+pub use policies::{PolicySet, TenantPolicy};
+pub use quotas::{QuotaBook, QuotaRule, Quotas};
+pub use recorder::DecisionRecorder;
+pub use scan::{ActionScanner, NoScanner, ScanFinding};
+pub use simulate::{ChangedDecision, Simulation};

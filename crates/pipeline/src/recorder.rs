@@ -1,0 +1,46 @@
+//! The decision log writer: decisions are queued and written in batches (one transaction per
+//! batch), off the request path.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use sentinel_core::DecisionRecord;
+use sentinel_store::Store;
+use tokio::sync::mpsc;
+
+const BATCH: usize = 512;
+const QUEUE: usize = 65_536;
+
+#[derive(Clone)]
+pub struct DecisionRecorder {
+    tx: mpsc::Sender<DecisionRecord>,
+}
+
+impl DecisionRecorder {
+    /// Starts the writer task.
+    pub fn start(store: Arc<dyn Store>) -> DecisionRecorder {
+        let (tx, mut rx) = mpsc::channel::<DecisionRecord>(QUEUE);
+        tokio::spawn(async move {
+            let mut batch = Vec::with_capacity(BATCH);
+            while rx.recv_many(&mut batch, BATCH).await > 0 {
+                let mut delay = Duration::from_millis(50);
+                while let Err(e) = store.insert_decisions(&batch).await {
+                    tracing::error!(error = %e, count = batch.len(), "decision log write failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(5));
+                }
+                metrics::counter!("sentinel_decisions_recorded_total")
+                    .increment(batch.len() as u64);
+                batch.clear();
+            }
+        });
+        DecisionRecorder { tx }
+    }
+
+    /// Queues a record, waiting when the queue is full (backpressure rather than loss).
+    pub async fn record(&self, record: DecisionRecord) {
+        if self.tx.send(record).await.is_err() {
+            tracing::error!("decision log writer has stopped");
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The scan hook: where scanners (secrets, PII, injection, dangerous commands) look at an action
+//! before policy decides. Findings reach policy as `input.scan`.
+
+use serde::Serialize;
+
+/// One thing a scanner found, as policy sees it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ScanFinding {
+    pub detector: String,
+    pub rule: String,
+    /// JSON path of the field it was found in, e.g. `$.arguments.query`.
+    pub path: Option<String>,
+    pub score: f32,
+    pub severity: String,
+}
+
+/// Implemented by the guard crate; [`NoScanner`] finds nothing.
+pub trait ActionScanner: Send + Sync + 'static {
+    fn scan(&self, action: &sentinel_core::Action) -> Vec<ScanFinding>;
+}
+
+pub struct NoScanner;
+
+impl ActionScanner for NoScanner {
+    fn scan(&self, _: &sentinel_core::Action) -> Vec<ScanFinding> {
+        Vec::new()
+    }
+}
