@@ -1,0 +1,1 @@
+//! Benchmarks live in src/bin; see docs/benchmarks.md.
