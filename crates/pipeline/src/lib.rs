@@ -11,6 +11,7 @@
 //! [`Action`](sentinel_core::Action) and back.
 
 mod decide;
+mod guard_scanner;
 mod input;
 mod kill_switch;
 mod policies;
@@ -21,6 +22,7 @@ mod scan;
 mod simulate;
 
 pub use decide::{Caller, Pipeline, PipelineConfig};
+pub use guard_scanner::GuardScanner;
 pub use kill_switch::KillSwitch;
 pub use policies::{PolicySet, TenantPolicy};
 pub use quotas::{QuotaBook, QuotaRule, Quotas};

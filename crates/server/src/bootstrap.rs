@@ -63,3 +63,27 @@ pub async fn issue_key(
         secret: generated.text,
     })
 }
+
+/// Reads a 32-byte secret key from `path`, creating it (mode 0600) on first use.
+pub fn load_or_create_key(path: &Path) -> std::io::Result<[u8; 32]> {
+    match std::fs::read(path) {
+        Ok(bytes) if bytes.len() == 32 => Ok(bytes.try_into().expect("32 bytes")),
+        Ok(_) => Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!("{} is not a 32-byte key", path.display()),
+        )),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            let mut key = [0u8; 32];
+            rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut key);
+            let mut file = std::fs::OpenOptions::new()
+                .write(true)
+                .create_new(true)
+                .mode(0o600)
+                .open(path)?;
+            file.write_all(&key)?;
+            file.sync_all()?;
+            Ok(key)
+        }
+        Err(e) => Err(e),
+    }
+}

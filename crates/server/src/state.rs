@@ -13,6 +13,9 @@ pub struct AppState {
     pub keys: KeyCache,
     pub config: Arc<Config>,
     pub pipeline: Arc<sentinel_pipeline::Pipeline>,
+    pub guard: Arc<sentinel_guard::Guard>,
+    /// Key for keyed-hash redaction (`hmac-sha256`), kept in the data directory.
+    pub redaction_key: Arc<[u8; 32]>,
 }
 
 impl AppState {
@@ -29,12 +32,21 @@ impl AppState {
         let pipeline_config = sentinel_pipeline::PipelineConfig {
             policy_timeout: std::time::Duration::from_millis(config.policy_timeout_ms),
         };
-        let pipeline = sentinel_pipeline::Pipeline::start(store.clone(), pipeline_config).await?;
+        let guard = Arc::new(sentinel_guard::Guard::builtin());
+        let pipeline = sentinel_pipeline::Pipeline::start(store.clone(), pipeline_config)
+            .await?
+            .with_scanner(Arc::new(sentinel_pipeline::GuardScanner::new(
+                guard.clone(),
+            )));
+        let redaction_key =
+            crate::bootstrap::load_or_create_key(&config.data_dir.join("redaction.key"))?;
         Ok(AppState {
             store,
             keys: KeyCache::default(),
             config: Arc::new(config),
             pipeline: Arc::new(pipeline),
+            guard,
+            redaction_key: Arc::new(redaction_key),
         })
     }
 }

@@ -11,6 +11,7 @@ pub mod health;
 pub mod keys;
 pub mod kills;
 pub mod policies;
+pub mod scan;
 pub mod tenants;
 pub mod tools;
 pub mod whoami;
@@ -25,6 +26,7 @@ pub fn authenticated() -> OpenApiRouter<AppState> {
         .merge(check::routes())
         .merge(kills::routes())
         .merge(policies::routes())
+        .merge(scan::routes())
         .merge(health::operations())
 }
 
