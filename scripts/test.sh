@@ -8,6 +8,11 @@ missing=()
 if ! command -v initdb >/dev/null 2>&1 && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
   missing+=(postgresql)
 fi
+# The audit log's interop tests verify our output with tools we did not write: Go's
+# golang.org/x/mod/sumdb/{note,tlog} (Debian) and PyPI's securesystemslib and in-toto-attestation.
+command -v go >/dev/null 2>&1 || missing+=(golang-go)
+[ -d /usr/share/gocode/src/golang.org/x/mod/sumdb ] || missing+=(golang-golang-x-mod-dev)
+python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
 if ((${#missing[@]})); then
   if [ "$(id -u)" != 0 ]; then
     echo "scripts/test.sh: please install: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
@@ -17,6 +22,16 @@ if ((${#missing[@]})); then
   apt-get update -qq
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
+
+venv="${SENTINEL_INTEROP_VENV:-/var/tmp/sentinel-interop-venv}"
+requirements=crates/audit/tests/interop/python/requirements.txt
+if ! cmp -s "$requirements" "$venv/.requirements" 2>/dev/null; then
+  echo "==> preparing the interop venv in $venv"
+  python3 -m venv "$venv"
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
+  cp "$requirements" "$venv/.requirements"
+fi
+export SENTINEL_INTEROP_PYTHON="$venv/bin/python"
 
 echo "==> cargo test --workspace"
 cargo test --workspace --locked "$@"

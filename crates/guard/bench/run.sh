@@ -6,7 +6,7 @@ root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
 bash bench/make_bench_corpora.sh >/dev/null
 files=(bench/corpora/prose.txt bench/corpora/code.txt bench/corpora/dense.txt)
-export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/staging-guard-target}"
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/sentinel-target}"
 echo "== sentinel-guard (Guard::scan, all detectors, 64 KiB chunks, median of 7)"
 cargo bench -j 1 --bench throughput -- "${files[@]}" 2>/dev/null
 echo "== detect-secrets $(python3 -c 'import detect_secrets; print(detect_secrets.__version__.VERSION)' 2>/dev/null || true) (default plugins, median of 3)"
