@@ -18,6 +18,8 @@ const SERVER_ENV: &[&str] = &[
     "max_body_bytes",
     "metrics_public",
     "policy_timeout_ms",
+    "audit_origin",
+    "audit_strict",
 ];
 
 pub fn load(file: Option<PathBuf>, flags: serde_json::Value) -> anyhow::Result<Config> {

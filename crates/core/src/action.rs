@@ -82,6 +82,16 @@ pub struct Decision {
     pub quota: Option<QuotaState>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyRef>,
+    /// Where the decision sits in the audit log: it was durable before this answer was sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audit: Option<AuditRef>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AuditRef {
+    pub index: u64,
+    /// RFC 6962 leaf hash of the entry, base64 (as Go's `sumdb/tlog` writes hashes).
+    pub leaf_hash: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]

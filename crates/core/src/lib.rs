@@ -20,8 +20,8 @@ pub mod roles;
 pub mod validate;
 
 pub use action::{
-    Action, ActionContext, ActionKind, Decision, Obligations, Outcome, PolicyRef, QuotaState,
-    Target,
+    Action, ActionContext, ActionKind, AuditRef, Decision, Obligations, Outcome, PolicyRef,
+    QuotaState, Target,
 };
 pub use control::{DecisionRecord, Kill, KillScope, PolicyActivation, PolicyRevision};
 pub use ids::new_id;

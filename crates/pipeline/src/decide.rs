@@ -11,19 +11,23 @@ use uuid::Uuid;
 use crate::input::{self, InputParts};
 use crate::registry_cache::RegistryCache;
 use crate::{
-    ActionScanner, DecisionRecorder, KillSwitch, NoScanner, PolicySet, QuotaBook, Quotas,
-    TenantPolicy,
+    ActionScanner, AuditLog, DecisionRecorder, KillSwitch, NewEntry, NoScanner, PolicySet,
+    QuotaBook, Quotas, Receipt, TenantPolicy,
 };
 
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
     pub policy_timeout: Duration,
+    /// Answer only once the decision's audit entry is durable (the default). When false, the
+    /// entry is written in the background and a crash can lose the newest decisions.
+    pub audit_strict: bool,
 }
 
 impl Default for PipelineConfig {
     fn default() -> Self {
         PipelineConfig {
             policy_timeout: Duration::from_millis(100),
+            audit_strict: true,
         }
     }
 }
@@ -43,6 +47,7 @@ pub struct Pipeline {
     registry: RegistryCache,
     scanner: Arc<dyn ActionScanner>,
     recorder: DecisionRecorder,
+    audit: Option<Arc<AuditLog>>,
     config: PipelineConfig,
 }
 
@@ -77,6 +82,7 @@ impl Pipeline {
             kills,
             policies,
             quotas: QuotaBook::default(),
+            audit: None,
             config,
         })
     }
@@ -84,6 +90,16 @@ impl Pipeline {
     pub fn with_scanner(mut self, scanner: Arc<dyn ActionScanner>) -> Pipeline {
         self.scanner = scanner;
         self
+    }
+
+    /// Records every decision in `audit` before answering (see [`PipelineConfig::audit_strict`]).
+    pub fn with_audit(mut self, audit: Arc<AuditLog>) -> Pipeline {
+        self.audit = Some(audit);
+        self
+    }
+
+    pub fn audit(&self) -> Option<&Arc<AuditLog>> {
+        self.audit.as_ref()
     }
 
     pub fn config(&self) -> &PipelineConfig {
@@ -130,8 +146,31 @@ impl Pipeline {
                 obligations: Obligations::default(),
                 quota: None,
                 policy: None,
+                audit: None,
             },
         };
+        let mut decision = decision;
+        if let Some(audit) = &self.audit {
+            let entry = audit_entry(caller, &action, &decision, &record_input, &revision);
+            if self.config.audit_strict {
+                match audit.append(entry).await {
+                    Ok(r) => decision.audit = Some(audit_ref(r)),
+                    Err(reason) => {
+                        // Fail closed: nothing is allowed that the log cannot show.
+                        decision.outcome = Outcome::Deny;
+                        decision.reasons = vec![format!("denied because {reason}")];
+                        decision.obligations = Obligations::default();
+                    }
+                }
+            } else {
+                let audit = audit.clone();
+                tokio::spawn(async move {
+                    if let Err(reason) = audit.append(entry).await {
+                        tracing::error!(%reason, "audit append failed");
+                    }
+                });
+            }
+        }
         let elapsed = started.elapsed();
         metrics::counter!("sentinel_decisions_total", "outcome" => decision.outcome.as_str())
             .increment(1);
@@ -298,6 +337,7 @@ impl Pipeline {
             },
             quota,
             policy: policy_ref,
+            audit: None,
         };
 
         // Quota: only allowed actions spend.
@@ -321,6 +361,56 @@ impl Pipeline {
             }
         }
         Ok(decision)
+    }
+}
+
+/// The audit entry of a decision: what was decided and why, with digests rather than the
+/// action's arguments (which may hold secrets).
+fn audit_entry(
+    caller: Caller,
+    action: &Action,
+    d: &Decision,
+    input: &serde_json::Value,
+    revision: &str,
+) -> NewEntry {
+    use sentinel_audit::canonical::{canonical_json, sha256_label};
+    let action_json = serde_json::to_value(action).unwrap_or_default();
+    let findings: Vec<serde_json::Value> = input["scan"]["findings"]
+        .as_array()
+        .map(|f| f.iter().map(|f| serde_json::json!({"detector": f["detector"], "rule": f["rule"], "path": f["path"]})).collect())
+        .unwrap_or_default();
+    NewEntry {
+        tenant: Some(caller.tenant_id),
+        actor: format!("agent:{}", caller.agent_id),
+        kind: sentinel_audit::entry::EntryKind::Decision,
+        agent: action.agent.clone(),
+        tool: Some(action.target.tool.clone()),
+        outcome: Some(d.outcome.as_str().to_string()),
+        policy_revision: (!revision.is_empty()).then(|| revision.to_string()),
+        request_digest: Some(sha256_label(canonical_json(&action_json))),
+        details: serde_json::json!({
+            "decision_id": d.decision_id,
+            "outcome": d.outcome,
+            "reasons": d.reasons,
+            "risk": d.risk,
+            "agent": action.agent,
+            "tool": action.target.tool,
+            "server": action.target.server,
+            "session": action.session,
+            "kind": action.kind,
+            "findings": findings,
+            "obligations": d.obligations,
+            "quota": d.quota,
+            "provenance": action.context.provenance,
+        }),
+    }
+}
+
+fn audit_ref(r: Receipt) -> AuditRef {
+    use base64::Engine;
+    AuditRef {
+        index: r.index,
+        leaf_hash: base64::engine::general_purpose::STANDARD.encode(r.leaf_hash),
     }
 }
 

@@ -10,6 +10,7 @@
 //! `/v1/check` API, the MCP and LLM gateways) only translate their protocol into an
 //! [`Action`](sentinel_core::Action) and back.
 
+mod audit_log;
 mod decide;
 mod guard_scanner;
 mod input;
@@ -21,6 +22,7 @@ mod registry_cache;
 mod scan;
 mod simulate;
 
+pub use audit_log::{AuditLog, NewEntry, Receipt};
 pub use decide::{Caller, Pipeline, PipelineConfig};
 pub use guard_scanner::GuardScanner;
 pub use kill_switch::KillSwitch;

@@ -87,3 +87,24 @@ pub fn load_or_create_key(path: &Path) -> std::io::Result<[u8; 32]> {
         Err(e) => Err(e),
     }
 }
+
+/// Loads the audit log's Ed25519 signing key from `path`, creating it (mode 0600) with the
+/// note name `origin` on first start. The key's own name wins over `origin` afterwards, so a
+/// log keeps one identity.
+pub fn load_or_create_signer(
+    path: &Path,
+    origin: &str,
+) -> anyhow::Result<sentinel_audit::note::NoteSigner> {
+    use sentinel_audit::note::NoteSigner;
+    if path.exists() {
+        return NoteSigner::load(path)
+            .map_err(|e| anyhow::anyhow!("audit signing key {}: {e}", path.display()));
+    }
+    let signer = NoteSigner::generate(origin)
+        .map_err(|e| anyhow::anyhow!("audit origin {origin:?}: {e}"))?;
+    signer
+        .save(path)
+        .map_err(|e| anyhow::anyhow!("saving {}: {e}", path.display()))?;
+    tracing::info!(verifier_key = %signer.verifier().to_key_string(), "created the audit log signing key");
+    Ok(signer)
+}

@@ -24,6 +24,11 @@ pub struct Config {
     pub metrics_public: bool,
     /// Time limit for one policy evaluation; past it the action is denied.
     pub policy_timeout_ms: u64,
+    /// The audit log's name: the first line of every checkpoint and the key name in its
+    /// signature. Fixed when the signing key is created on first start.
+    pub audit_origin: String,
+    /// Answer a decision only once its audit entry is durable.
+    pub audit_strict: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,6 +49,8 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             metrics_public: false,
             policy_timeout_ms: 100,
+            audit_origin: "sentinel.local/audit".into(),
+            audit_strict: true,
         }
     }
 }

@@ -16,6 +16,7 @@ pub struct AppState {
     pub guard: Arc<sentinel_guard::Guard>,
     /// Key for keyed-hash redaction (`hmac-sha256`), kept in the data directory.
     pub redaction_key: Arc<[u8; 32]>,
+    pub audit: Arc<sentinel_pipeline::AuditLog>,
 }
 
 impl AppState {
@@ -31,13 +32,24 @@ impl AppState {
     pub async fn new(store: Arc<dyn Store>, config: Config) -> anyhow::Result<AppState> {
         let pipeline_config = sentinel_pipeline::PipelineConfig {
             policy_timeout: std::time::Duration::from_millis(config.policy_timeout_ms),
+            audit_strict: config.audit_strict,
         };
+        let signer = crate::bootstrap::load_or_create_signer(
+            &config.data_dir.join("audit.key"),
+            &config.audit_origin,
+        )?;
+        let audit = Arc::new(
+            sentinel_pipeline::AuditLog::start(store.clone(), signer)
+                .await
+                .map_err(anyhow::Error::msg)?,
+        );
         let guard = Arc::new(sentinel_guard::Guard::builtin());
         let pipeline = sentinel_pipeline::Pipeline::start(store.clone(), pipeline_config)
             .await?
             .with_scanner(Arc::new(sentinel_pipeline::GuardScanner::new(
                 guard.clone(),
-            )));
+            )))
+            .with_audit(audit.clone());
         let redaction_key =
             crate::bootstrap::load_or_create_key(&config.data_dir.join("redaction.key"))?;
         Ok(AppState {
@@ -47,6 +59,45 @@ impl AppState {
             pipeline: Arc::new(pipeline),
             guard,
             redaction_key: Arc::new(redaction_key),
+            audit,
         })
+    }
+}
+
+impl AppState {
+    /// Records an operator action (kill, restore, policy activation, key change) in the audit
+    /// log. Fails when the log cannot be written, so the caller can refuse the change.
+    pub async fn audit_event(
+        &self,
+        tenant: Option<uuid::Uuid>,
+        actor: &sentinel_core::Principal,
+        kind: sentinel_audit::entry::EntryKind,
+        details: serde_json::Value,
+    ) -> Result<(), crate::problem::ApiError> {
+        let entry = sentinel_pipeline::NewEntry {
+            tenant,
+            actor: format!("key:{}", actor.key_id),
+            kind,
+            agent: None,
+            tool: None,
+            outcome: None,
+            policy_revision: details
+                .get("revision")
+                .and_then(|r| r.as_str())
+                .map(String::from),
+            request_digest: None,
+            details,
+        };
+        self.audit
+            .append(entry)
+            .await
+            .map(|_| ())
+            .map_err(|reason| {
+                crate::problem::ApiError::new(
+                    axum::http::StatusCode::SERVICE_UNAVAILABLE,
+                    "audit_unavailable",
+                    format!("the change was not made because {reason}"),
+                )
+            })
     }
 }

@@ -13,13 +13,16 @@
 //! # Ok(()) }
 //! ```
 
+mod audit;
 mod error;
 mod filters;
 mod open;
 mod rows;
 mod sql;
+mod sql_audit;
 mod traits;
 
+pub use audit::{AuditFilter, AuditRecord, StoredCheckpoint};
 pub use error::StoreError;
 pub use filters::{AgentFilter, ToolFilter};
 pub use open::{open, redact_url, Dialect};

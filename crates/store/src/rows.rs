@@ -166,3 +166,44 @@ pub(crate) fn decision(row: &AnyRow) -> Result<DecisionRecord, StoreError> {
         duration_us: row.try_get::<i64, _>("duration_us")? as u64,
     })
 }
+
+fn hash_of(hex_text: &str) -> Result<[u8; 32], StoreError> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(hex_text, &mut out)
+        .map_err(|e| StoreError::Corrupt(format!("hash: {e}")))?;
+    Ok(out)
+}
+
+pub(crate) fn audit_record(row: &AnyRow) -> Result<crate::AuditRecord, StoreError> {
+    Ok(crate::AuditRecord {
+        seq: row.try_get::<i64, _>("seq")? as u64,
+        tenant_id: row
+            .try_get::<Option<String>, _>("tenant_id")?
+            .as_deref()
+            .map(uuid_of)
+            .transpose()?,
+        kind: row.try_get("kind")?,
+        agent: row.try_get("agent")?,
+        tool: row.try_get("tool")?,
+        outcome: row.try_get("outcome")?,
+        created_at: time_of(row.try_get("created_at")?)?,
+        entry: row.try_get("entry")?,
+        leaf_hash: hash_of(&row.try_get::<String, _>("leaf_hash")?)?,
+    })
+}
+
+pub(crate) fn checkpoint(row: &AnyRow) -> Result<crate::StoredCheckpoint, StoreError> {
+    Ok(crate::StoredCheckpoint {
+        size: row.try_get::<i64, _>("size")? as u64,
+        root: hash_of(&row.try_get::<String, _>("root")?)?,
+        note: row.try_get("note")?,
+        created_at: time_of(row.try_get("created_at")?)?,
+    })
+}
+
+pub(crate) fn stored_hash(row: &AnyRow) -> Result<(u64, [u8; 32]), StoreError> {
+    Ok((
+        row.try_get::<i64, _>("idx")? as u64,
+        hash_of(&row.try_get::<String, _>("hash")?)?,
+    ))
+}

@@ -10,7 +10,10 @@ use uuid::Uuid;
 
 use crate::filters::{Bind, Conditions};
 use crate::rows::{self, enum_text, millis};
-use crate::{AgentFilter, Dialect, Result, Store, StoreError, ToolFilter};
+use crate::{
+    AgentFilter, AuditFilter, AuditRecord, Dialect, Result, Store, StoreError, StoredCheckpoint,
+    ToolFilter,
+};
 
 /// A store over a connection pool of either dialect.
 #[derive(Clone)]
@@ -21,7 +24,7 @@ pub struct SqlStore {
 
 type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
 
-fn bind_all<'q>(mut q: AnyQuery<'q>, binds: Vec<Bind>) -> AnyQuery<'q> {
+pub(crate) fn bind_all<'q>(mut q: AnyQuery<'q>, binds: Vec<Bind>) -> AnyQuery<'q> {
     for b in binds {
         q = match b {
             Bind::Text(s) => q.bind(s),
@@ -539,6 +542,47 @@ impl Store for SqlStore {
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(rows::decision).collect()
+    }
+
+    async fn append_audit(
+        &self,
+        records: &[AuditRecord],
+        hashes: &[(u64, [u8; 32])],
+    ) -> Result<()> {
+        self.append_audit_rows(records, hashes).await
+    }
+
+    async fn audit_size(&self) -> Result<u64> {
+        self.audit_count().await
+    }
+
+    async fn audit_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>> {
+        self.read_audit_hashes(indexes).await
+    }
+
+    async fn audit_entry(&self, seq: u64) -> Result<Option<AuditRecord>> {
+        self.read_audit_entry(seq).await
+    }
+
+    async fn audit_entries(
+        &self,
+        filter: &AuditFilter,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>> {
+        self.read_audit_entries(filter, after, limit).await
+    }
+
+    async fn put_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<()> {
+        self.write_checkpoint(checkpoint).await
+    }
+
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>> {
+        self.read_checkpoint(None).await
+    }
+
+    async fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>> {
+        self.read_checkpoint(Some(size)).await
     }
 }
 

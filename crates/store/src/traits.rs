@@ -5,7 +5,7 @@ use sentinel_core::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{AgentFilter, Result, ToolFilter};
+use crate::{AgentFilter, AuditFilter, AuditRecord, Result, StoredCheckpoint, ToolFilter};
 
 /// Durable state. Implementations must be safe to share between tasks; every method is one
 /// transaction.
@@ -74,4 +74,24 @@ pub trait Store: Send + Sync + 'static {
     async fn insert_decisions(&self, records: &[DecisionRecord]) -> Result<()>;
     /// The newest `limit` decisions of a tenant, newest first.
     async fn recent_decisions(&self, tenant: Uuid, limit: u32) -> Result<Vec<DecisionRecord>>;
+
+    /// Appends audit entries and the tree hashes they add, in one transaction.
+    async fn append_audit(&self, records: &[AuditRecord], hashes: &[(u64, [u8; 32])])
+        -> Result<()>;
+    /// How many entries the log holds.
+    async fn audit_size(&self) -> Result<u64>;
+    /// Stored tree hashes by index, in the order asked; a missing one is an error.
+    async fn audit_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>>;
+    async fn audit_entry(&self, seq: u64) -> Result<Option<AuditRecord>>;
+    /// Entries matching `filter` with `seq > after`, in order.
+    async fn audit_entries(
+        &self,
+        filter: &AuditFilter,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>>;
+    /// Stores (or re-signs) the checkpoint for a tree size.
+    async fn put_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<()>;
+    async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>>;
+    async fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>>;
 }

@@ -4,6 +4,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::Json;
+use sentinel_audit::entry::EntryKind;
 use sentinel_core::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -79,6 +80,10 @@ async fn create_key(
     let name = new
         .name
         .unwrap_or_else(|| format!("{} key", new.role.as_str()));
+    let details = serde_json::json!({"action": "create", "role": new.role, "agent_id": agent_id, "name": name});
+    state
+        .audit_event(Some(tenant), &access.caller, EntryKind::KeyChange, details)
+        .await?;
     let issued = issue_key(
         state.store.as_ref(),
         Some(tenant),
@@ -125,12 +130,23 @@ async fn revoke_key(
 ) -> ApiResult<StatusCode> {
     let key = path.1;
     match state.store.api_key(key).await? {
-        Some(k) if k.tenant_id == Some(access.tenant.id) => revoke(&state, key).await,
+        Some(k) if k.tenant_id == Some(access.tenant.id) => {
+            revoke(&state, &access.caller, Some(access.tenant.id), key).await
+        }
         _ => Err(ApiError::not_found("key")),
     }
 }
 
-async fn revoke(state: &AppState, key: Uuid) -> ApiResult<StatusCode> {
+async fn revoke(
+    state: &AppState,
+    by: &Principal,
+    tenant: Option<Uuid>,
+    key: Uuid,
+) -> ApiResult<StatusCode> {
+    let details = serde_json::json!({"action": "revoke", "key_id": key});
+    state
+        .audit_event(tenant, by, EntryKind::KeyChange, details)
+        .await?;
     state.store.revoke_api_key(key, ids::now()).await?;
     state.keys.forget(|k| k.id == key);
     tracing::info!(key_id = %key, "key revoked");
@@ -146,6 +162,10 @@ async fn create_admin_key(
     ValidJson(new): ValidJson<NewAdminKey>,
 ) -> ApiResult<Created<IssuedApiKey>> {
     let name = new.name.unwrap_or_else(|| "admin key".into());
+    let details = serde_json::json!({"action": "create", "role": "admin", "name": name});
+    state
+        .audit_event(None, &caller, EntryKind::KeyChange, details)
+        .await?;
     let issued = issue_key(state.store.as_ref(), None, Role::Admin, None, &name).await?;
     tracing::info!(key_id = %issued.key.id, by = %caller.key_id, "admin key created");
     Ok(created(issued))
@@ -175,7 +195,7 @@ async fn list_admin_keys(
     responses((status = 204, description = "Revoked"), (status = 409, description = "Last admin key", body = crate::problem::Problem)))]
 async fn revoke_admin_key(
     State(state): State<AppState>,
-    _: Admin,
+    Admin(caller): Admin,
     ValidPath(key): ValidPath<Uuid>,
 ) -> ApiResult<StatusCode> {
     match state.store.api_key(key).await? {
@@ -200,5 +220,5 @@ async fn revoke_admin_key(
             "this is the last active admin key; create another before revoking it",
         ));
     }
-    revoke(&state, key).await
+    revoke(&state, &caller, None, key).await
 }

@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::Json;
+use sentinel_audit::entry::EntryKind;
 use sentinel_core::*;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -92,6 +93,14 @@ async fn kill(
     // Persist first, so that a kill acknowledged to the operator survives a restart.
     state.store.insert_kill(&kill).await?;
     state.pipeline.kills.add(kill.clone());
+    // A kill makes things safer, so it stands even when the audit log cannot take its entry.
+    let details = serde_json::to_value(&kill).unwrap_or_default();
+    if let Err(e) = state
+        .audit_event(Some(tenant.id), &access.caller, EntryKind::Kill, details)
+        .await
+    {
+        tracing::error!(detail = %e.detail, "kill applied but not audited");
+    }
     if kill.scope == KillScope::Agent {
         set_agent_status(&state, tenant.id, &kill.target, AgentStatus::Killed).await?;
     }
@@ -119,6 +128,11 @@ async fn restore(
         return Err(ApiError::not_found("active kill").with_field("kill_id"));
     };
     let at = ids::now();
+    let details =
+        serde_json::json!({"kill_id": kill.id, "scope": kill.scope, "target": kill.target});
+    state
+        .audit_event(Some(tenant), &access.caller, EntryKind::Restore, details)
+        .await?;
     state.store.lift_kill(kill.id, at).await?;
     state.pipeline.kills.lift(tenant, kill.id);
     if kill.scope == KillScope::Agent

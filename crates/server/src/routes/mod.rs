@@ -6,6 +6,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::AppState;
 
 pub mod agents;
+pub mod audit;
 pub mod check;
 pub mod health;
 pub mod keys;
@@ -27,6 +28,7 @@ pub fn authenticated() -> OpenApiRouter<AppState> {
         .merge(kills::routes())
         .merge(policies::routes())
         .merge(scan::routes())
+        .merge(audit::routes())
         .merge(health::operations())
 }
 

@@ -178,6 +178,15 @@ async fn make_active(
     policy: Arc<TenantPolicy>,
 ) -> ApiResult<()> {
     let revision = policy.compiled.revision().to_string();
+    let details = serde_json::json!({"bundle": access.tenant.slug, "revision": revision});
+    state
+        .audit_event(
+            Some(access.tenant.id),
+            &access.caller,
+            sentinel_audit::entry::EntryKind::PolicyActivation,
+            details,
+        )
+        .await?;
     // Persist the activation before switching, so the switch survives a restart.
     state
         .store

@@ -1,0 +1,165 @@
+//! The audit log's tables, on both dialects.
+
+use std::collections::HashMap;
+
+use sqlx::Row;
+
+use crate::filters::{Bind, Conditions};
+use crate::rows::{self, millis};
+use crate::{AuditFilter, AuditRecord, Result, SqlStore, StoreError, StoredCheckpoint};
+
+impl SqlStore {
+    pub(crate) async fn append_audit_rows(
+        &self,
+        records: &[AuditRecord],
+        hashes: &[(u64, [u8; 32])],
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for r in records {
+            sqlx::query(
+                "INSERT INTO audit_entries (seq, tenant_id, kind, agent, tool, outcome, created_at, entry, leaf_hash) \
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            )
+            .bind(r.seq as i64)
+            .bind(r.tenant_id.map(|t| t.to_string()))
+            .bind(r.kind.clone())
+            .bind(r.agent.clone())
+            .bind(r.tool.clone())
+            .bind(r.outcome.clone())
+            .bind(millis(r.created_at))
+            .bind(r.entry.clone())
+            .bind(hex::encode(r.leaf_hash))
+            .execute(&mut *tx)
+            .await?;
+        }
+        for (idx, hash) in hashes {
+            sqlx::query("INSERT INTO audit_hashes (idx, hash) VALUES ($1, $2)")
+                .bind(*idx as i64)
+                .bind(hex::encode(hash))
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn audit_count(&self) -> Result<u64> {
+        let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_entries")
+            .fetch_one(self.pool())
+            .await?;
+        Ok(row.try_get::<i64, _>("n")? as u64)
+    }
+
+    pub(crate) async fn read_audit_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>> {
+        let mut found = HashMap::with_capacity(indexes.len());
+        // Proofs need O(log n) hashes: one query per chunk keeps the statement small.
+        for chunk in indexes.chunks(256) {
+            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+            let sql = format!(
+                "SELECT idx, hash FROM audit_hashes WHERE idx IN ({})",
+                placeholders.join(", ")
+            );
+            let mut q = sqlx::query(&sql);
+            for idx in chunk {
+                q = q.bind(*idx as i64);
+            }
+            for row in q.fetch_all(self.pool()).await? {
+                let (idx, hash) = rows::stored_hash(&row)?;
+                found.insert(idx, hash);
+            }
+        }
+        indexes
+            .iter()
+            .map(|i| {
+                found
+                    .get(i)
+                    .copied()
+                    .ok_or_else(|| StoreError::Corrupt(format!("audit hash {i} is missing")))
+            })
+            .collect()
+    }
+
+    pub(crate) async fn read_audit_entries(
+        &self,
+        f: &AuditFilter,
+        after: Option<u64>,
+        limit: u32,
+    ) -> Result<Vec<AuditRecord>> {
+        let mut cond = Conditions::default();
+        if let Some(t) = f.tenant {
+            cond.push("tenant_id", "=", Bind::Text(t.to_string()));
+        }
+        for (column, value) in [
+            ("kind", &f.kind),
+            ("agent", &f.agent),
+            ("tool", &f.tool),
+            ("outcome", &f.outcome),
+        ] {
+            if let Some(v) = value {
+                cond.push(column, "=", Bind::Text(v.clone()));
+            }
+        }
+        if let Some(t) = f.since {
+            cond.push("created_at", ">=", Bind::Int(millis(t)));
+        }
+        if let Some(t) = f.until {
+            cond.push("created_at", "<", Bind::Int(millis(t)));
+        }
+        if let Some(a) = after {
+            cond.push("seq", ">", Bind::Int(a as i64));
+        }
+        let sql = format!(
+            "SELECT * FROM audit_entries{} ORDER BY seq LIMIT ${}",
+            cond.where_sql(),
+            cond.next()
+        );
+        let mut binds = cond.binds;
+        binds.push(Bind::Int(limit as i64));
+        let rows = crate::sql::bind_all(sqlx::query(&sql), binds)
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter().map(rows::audit_record).collect()
+    }
+
+    pub(crate) async fn read_audit_entry(&self, seq: u64) -> Result<Option<AuditRecord>> {
+        let row = sqlx::query("SELECT * FROM audit_entries WHERE seq = $1")
+            .bind(seq as i64)
+            .fetch_optional(self.pool())
+            .await?;
+        row.as_ref().map(rows::audit_record).transpose()
+    }
+
+    pub(crate) async fn write_checkpoint(&self, c: &StoredCheckpoint) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_checkpoints (size, root, note, created_at) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (size) DO UPDATE SET note = excluded.note, created_at = excluded.created_at",
+        )
+        .bind(c.size as i64)
+        .bind(hex::encode(c.root))
+        .bind(c.note.clone())
+        .bind(millis(c.created_at))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub(crate) async fn read_checkpoint(
+        &self,
+        size: Option<u64>,
+    ) -> Result<Option<StoredCheckpoint>> {
+        let row = match size {
+            Some(s) => {
+                sqlx::query("SELECT * FROM audit_checkpoints WHERE size = $1")
+                    .bind(s as i64)
+                    .fetch_optional(self.pool())
+                    .await?
+            }
+            None => {
+                sqlx::query("SELECT * FROM audit_checkpoints ORDER BY size DESC LIMIT 1")
+                    .fetch_optional(self.pool())
+                    .await?
+            }
+        };
+        row.as_ref().map(rows::checkpoint).transpose()
+    }
+}
