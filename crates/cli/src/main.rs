@@ -1,10 +1,19 @@
 //! `sentinel`: runs the governance server and drives a running one from the command line.
 
+mod bundle_dir;
+mod check;
 mod client;
 mod config;
+mod control;
+mod decisions;
 mod output;
+mod policy;
+mod policy_test;
 mod resources;
 mod server;
+mod simulate;
+
+use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
@@ -46,31 +55,60 @@ enum Command {
     Keys(resources::KeyCommand),
     /// Show what the configured key is.
     Whoami(client::ClientArgs),
+    /// Write, test, validate, push, activate, simulate and shadow a tenant's Rego policy.
+    #[command(subcommand)]
+    Policy(policy::PolicyCommand),
+    // The commands below take their help from their argument structs.
+    Check(check::CheckArgs),
+    Decisions(decisions::DecisionsArgs),
+    Kill(control::KillArgs),
+    Restore(control::RestoreArgs),
+    Kills(control::KillsArgs),
 }
 
-fn main() -> std::process::ExitCode {
+fn main() -> ExitCode {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_) | Command::Init(_)) {
+        die_quietly_on_closed_pipes();
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .expect("tokio runtime");
+    let done = |()| ExitCode::SUCCESS;
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Serve(args) => server::serve(args).await,
-            Command::Init(args) => server::init(args).await,
-            Command::Tenants(c) => resources::tenants(c).await,
-            Command::Agents(c) => resources::agents(c).await,
-            Command::Tools(c) => resources::tools(c).await,
-            Command::Keys(c) => resources::keys(c).await,
-            Command::Whoami(args) => resources::whoami(args).await,
+            Command::Serve(args) => server::serve(args).await.map(done),
+            Command::Init(args) => server::init(args).await.map(done),
+            Command::Tenants(c) => resources::tenants(c).await.map(done),
+            Command::Agents(c) => resources::agents(c).await.map(done),
+            Command::Tools(c) => resources::tools(c).await.map(done),
+            Command::Keys(c) => resources::keys(c).await.map(done),
+            Command::Whoami(args) => resources::whoami(args).await.map(done),
+            Command::Policy(c) => policy::policy(c).await,
+            Command::Check(args) => check::check(args).await,
+            Command::Decisions(args) => decisions::decisions(args).await.map(done),
+            Command::Kill(args) => control::kill(args).await.map(done),
+            Command::Restore(args) => control::restore(args).await.map(done),
+            Command::Kills(args) => control::kills(args).await.map(done),
         }
     });
     match result {
-        Ok(()) => std::process::ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
-            std::process::ExitCode::FAILURE
+            ExitCode::FAILURE
         }
+    }
+}
+
+/// `sentinel decisions -t acme | head` ends like any Unix tool when `head` closes the pipe,
+/// instead of panicking in `println!`. Not for the server, which must survive closed sockets.
+fn die_quietly_on_closed_pipes() {
+    #[cfg(unix)]
+    // SAFETY: restores the default disposition of one signal, before any thread is started.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -2,7 +2,8 @@
 
 use serde_json::Value;
 
-/// Prints `value` as JSON, or its `items` (or the value itself) as a table of `columns`.
+/// Prints `value` as JSON, or as a table of `columns`: one row per element of a list, of its
+/// `items`, or the value itself.
 pub fn print(value: &Value, columns: &[&str], json: bool) {
     if json {
         println!(
@@ -11,9 +12,12 @@ pub fn print(value: &Value, columns: &[&str], json: bool) {
         );
         return;
     }
-    let rows: Vec<&Value> = match value.get("items").and_then(Value::as_array) {
-        Some(items) => items.iter().collect(),
-        None => vec![value],
+    let rows: Vec<&Value> = match value {
+        Value::Array(items) => items.iter().collect(),
+        _ => match value.get("items").and_then(Value::as_array) {
+            Some(items) => items.iter().collect(),
+            None => vec![value],
+        },
     };
     let cells: Vec<Vec<String>> = rows
         .iter()
@@ -51,6 +55,7 @@ pub fn print(value: &Value, columns: &[&str], json: bool) {
 fn cell(v: &Value) -> String {
     match v {
         Value::Null => "-".into(),
+        Value::Array(a) if a.is_empty() => "-".into(),
         Value::String(s) => s.clone(),
         Value::Array(a) => a.iter().map(cell).collect::<Vec<_>>().join(","),
         Value::Object(o) if o.is_empty() => "-".into(),

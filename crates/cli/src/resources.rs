@@ -60,7 +60,7 @@ fn put(body: &mut Map<String, Value>, key: &str, value: Option<impl Into<Value>>
     }
 }
 
-fn labels(pairs: &[String]) -> anyhow::Result<Option<Value>> {
+pub fn labels(pairs: &[String]) -> anyhow::Result<Option<Value>> {
     if pairs.is_empty() {
         return Ok(None);
     }

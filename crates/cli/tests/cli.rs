@@ -1,80 +1,9 @@
 //! The real `sentinel` binary: first start, the resource commands against it, graceful shutdown
 //! on SIGTERM, and a second start that reuses the data directory.
 
-use std::net::TcpListener;
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+mod common;
 
-struct Server {
-    child: Child,
-    url: String,
-}
-
-fn sentinel() -> Command {
-    Command::new(env!("CARGO_BIN_EXE_sentinel"))
-}
-
-fn start(data: &std::path::Path) -> Server {
-    let port = TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
-    let child = sentinel()
-        .args([
-            "serve",
-            "--listen",
-            &format!("127.0.0.1:{port}"),
-            "--log-format",
-            "json",
-        ])
-        .arg("--data-dir")
-        .arg(data)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let url = format!("http://127.0.0.1:{port}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "server did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    Server { child, url }
-}
-
-fn stop(mut server: Server) -> Output {
-    Command::new("kill")
-        .args(["-TERM", &server.child.id().to_string()])
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while server.child.try_wait().unwrap().is_none() {
-        assert!(Instant::now() < deadline, "no graceful shutdown on SIGTERM");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    server.child.wait_with_output().unwrap()
-}
-
-fn run(server: &Server, data: &std::path::Path, args: &[&str]) -> Output {
-    let out = sentinel()
-        .args(args)
-        .env("SENTINEL_URL", &server.url)
-        .env("SENTINEL_DATA_DIR", data)
-        .env_remove("SENTINEL_API_KEY")
-        .output()
-        .unwrap();
-    out
-}
-
-fn ok(out: Output) -> String {
-    assert!(
-        out.status.success(),
-        "stderr: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap()
-}
+use common::{ok, run, sentinel, start, stop};
 
 #[test]
 fn first_start_commands_shutdown_and_restart() {
@@ -92,12 +21,10 @@ fn first_start_commands_shutdown_and_restart() {
 
     ok(run(
         &server,
-        &data,
         &["tenants", "create", "acme", "--display-name", "Acme Corp"],
     ));
     ok(run(
         &server,
-        &data,
         &[
             "agents",
             "create",
@@ -112,7 +39,6 @@ fn first_start_commands_shutdown_and_restart() {
     ));
     ok(run(
         &server,
-        &data,
         &[
             "tools",
             "create",
@@ -125,7 +51,7 @@ fn first_start_commands_shutdown_and_restart() {
             "critical",
         ],
     ));
-    let table = ok(run(&server, &data, &["agents", "list", "-t", "acme"]));
+    let table = ok(run(&server, &["agents", "list", "-t", "acme"]));
     assert!(table.starts_with("NAME"), "{table}");
     assert!(
         table.contains("sre-bot") && table.contains("team=sre"),
@@ -133,14 +59,12 @@ fn first_start_commands_shutdown_and_restart() {
     );
     let json: serde_json::Value = serde_json::from_str(&ok(run(
         &server,
-        &data,
         &["tools", "list", "-t", "acme", "-o", "json"],
     )))
     .unwrap();
     assert_eq!(json["items"][0]["risk"], "critical");
     let created = ok(run(
         &server,
-        &data,
         &[
             "keys", "create", "-t", "acme", "--role", "agent", "--agent", "sre-bot",
         ],
@@ -150,7 +74,7 @@ fn first_start_commands_shutdown_and_restart() {
         "{created}"
     );
 
-    let denied = run(&server, &data, &["tenants", "create", "Bad Slug"]);
+    let denied = run(&server, &["tenants", "create", "Bad Slug"]);
     assert!(!denied.status.success());
     assert!(
         String::from_utf8_lossy(&denied.stderr).contains("422"),
@@ -174,9 +98,9 @@ fn first_start_commands_shutdown_and_restart() {
 
     // Second start: same data, same key, nothing printed.
     let server = start(&data);
-    let who = ok(run(&server, &data, &["whoami"]));
+    let who = ok(run(&server, &["whoami"]));
     assert!(who.contains("admin"), "{who}");
-    let listed = ok(run(&server, &data, &["tenants", "list"]));
+    let listed = ok(run(&server, &["tenants", "list"]));
     assert!(listed.contains("acme"));
     let out = stop(server);
     assert!(

@@ -1,0 +1,120 @@
+//! Driving the real `sentinel` binary: a server on a free loopback port with its own data
+//! directory, and the client commands pointed at it.
+
+#![allow(dead_code)]
+
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+pub struct Server {
+    child: Option<Child>,
+    pub url: String,
+    pub data: PathBuf,
+}
+
+impl Drop for Server {
+    /// A test that fails midway does not leave its server running.
+    fn drop(&mut self) {
+        if let Some(child) = &mut self.child {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+pub fn sentinel() -> Command {
+    Command::new(env!("CARGO_BIN_EXE_sentinel"))
+}
+
+/// Starts `sentinel serve` on a free port with `data` as its data directory.
+pub fn start(data: &Path) -> Server {
+    let port = TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = sentinel()
+        .args([
+            "serve",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--log-format",
+            "json",
+        ])
+        .arg("--data-dir")
+        .arg(data)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let url = format!("http://127.0.0.1:{port}");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(Instant::now() < deadline, "server did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Server {
+        child: Some(child),
+        url,
+        data: data.to_path_buf(),
+    }
+}
+
+/// Stops the server with SIGTERM and returns what it printed.
+pub fn stop(mut server: Server) -> Output {
+    let mut child = server.child.take().expect("running");
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while child.try_wait().unwrap().is_none() {
+        assert!(Instant::now() < deadline, "no graceful shutdown on SIGTERM");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Runs a client command against `server` with the admin key from its data directory.
+pub fn run(server: &Server, args: &[&str]) -> Output {
+    sentinel()
+        .args(args)
+        .env("SENTINEL_URL", &server.url)
+        .env("SENTINEL_DATA_DIR", &server.data)
+        .env_remove("SENTINEL_API_KEY")
+        .output()
+        .unwrap()
+}
+
+/// Runs a client command against `server` with the given key.
+pub fn run_as(server: &Server, key: &str, args: &[&str]) -> Output {
+    sentinel()
+        .args(args)
+        .env("SENTINEL_URL", &server.url)
+        .env("SENTINEL_API_KEY", key)
+        .env_remove("SENTINEL_DATA_DIR")
+        .output()
+        .unwrap()
+}
+
+/// Asserts success and returns stdout.
+pub fn ok(out: Output) -> String {
+    assert!(
+        out.status.success(),
+        "exit {:?}\nstdout: {}\nstderr: {}",
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap()
+}
+
+pub fn stdout(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+pub fn stderr(out: &Output) -> String {
+    String::from_utf8_lossy(&out.stderr).into_owned()
+}
