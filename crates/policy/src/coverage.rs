@@ -37,6 +37,7 @@ impl CompiledPolicy {
                 .and_then(|j| Verdict::from_value(&j).map_err(PolicyError::Malformed));
             if let Ok(v) = &v {
                 all_reasons.extend(v.reasons.iter().cloned());
+                all_reasons.extend(v.redact.iter().cloned());
             }
             verdicts.push(v);
         }
@@ -92,10 +93,19 @@ fn decision_rules(file: &str, source: &str) -> Vec<DecisionRule> {
                 .iter()
                 .position(|l| l.starts_with('}'))
                 .map(|p| i + 1 + p);
+            let is_code =
+                |j: &usize| !lines[*j].trim().is_empty() && !lines[*j].trim().starts_with('#');
+            let indent = |j: usize| lines[j].len() - lines[j].trim_start().len();
+            // The last statement starts on the last line indented like the body's first line
+            // that does not close a bracket (a statement may continue over several lines, and
+            // coverage marks its first).
             let last = end.and_then(|end| {
-                (i + 1..end)
-                    .rev()
-                    .find(|j| !lines[*j].trim().is_empty() && !lines[*j].trim().starts_with('#'))
+                let first = (i + 1..end).find(is_code)?;
+                (first..end).rev().find(|j| {
+                    is_code(j)
+                        && indent(*j) == indent(first)
+                        && !lines[*j].trim_start().starts_with([')', ']', '}'])
+                })
             });
             rules.push(DecisionRule {
                 at,

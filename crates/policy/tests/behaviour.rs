@@ -138,3 +138,20 @@ fn bundles_over_the_limits_are_refused() {
         Err(PolicyError::Invalid(_))
     ));
 }
+
+#[test]
+fn rules_that_fired_are_not_reported_as_never_fired() {
+    let bundle = Bundle::new().module(
+        "r.rego",
+        "package sentinel\n\nredact contains \"$.arguments.token\" if input.action.arguments.token\n\ndeny contains msg if {\n\tinput.action.arguments.bad\n\tmsg := sprintf(\n\t\t\"bad %s\",\n\t\t[input.action.target.tool],\n\t)\n}\n\ndeny contains msg if {\n\tinput.action.arguments.never\n\tmsg := \"never\"\n}\n",
+    );
+    let policy = CompiledPolicy::compile(&bundle, Limits::default()).unwrap();
+    let inputs = vec![
+        json!({"action": {"target": {"tool": "t"}, "arguments": {"token": "x"}}}).into(),
+        json!({"action": {"target": {"tool": "t"}, "arguments": {"bad": true}}}).into(),
+    ];
+    let (verdicts, never) = policy.evaluate_all(inputs);
+    assert!(verdicts.iter().all(Result::is_ok));
+    let lines: Vec<u32> = never.iter().map(|r| r.line).collect();
+    assert_eq!(lines, vec![13], "only the rule no input reached: {never:?}");
+}

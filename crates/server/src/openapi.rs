@@ -26,6 +26,7 @@ use crate::problem::Problem;
         (name = "policies", description = "Rego bundles: push, validate, test, simulate, activate"),
         (name = "kill switch", description = "Stop a tenant, agent, tool or session at once"),
         (name = "audit", description = "Tamper-evident log: checkpoints, proofs, export"),
+        (name = "provenance", description = "Signed manifests of executed actions (DSSE, in-toto)"),
         (name = "guard", description = "Secrets, PII, prompt injection and dangerous commands"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )

@@ -17,6 +17,8 @@ pub struct AppState {
     /// Key for keyed-hash redaction (`hmac-sha256`), kept in the data directory.
     pub redaction_key: Arc<[u8; 32]>,
     pub audit: Arc<sentinel_pipeline::AuditLog>,
+    /// Signs provenance manifests (DSSE) with the audit log's Ed25519 key.
+    pub manifest_signer: Arc<sentinel_audit::dsse::DsseSigner>,
 }
 
 impl AppState {
@@ -38,6 +40,9 @@ impl AppState {
             &config.data_dir.join("audit.key"),
             &config.audit_origin,
         )?;
+        let manifest_signer = Arc::new(sentinel_audit::dsse::DsseSigner::new(
+            signer.signing_key().clone(),
+        ));
         let audit = Arc::new(
             sentinel_pipeline::AuditLog::start(store.clone(), signer)
                 .await
@@ -60,6 +65,7 @@ impl AppState {
             guard,
             redaction_key: Arc::new(redaction_key),
             audit,
+            manifest_signer,
         })
     }
 }

@@ -584,6 +584,41 @@ impl Store for SqlStore {
     async fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>> {
         self.read_checkpoint(Some(size)).await
     }
+
+    async fn decision(&self, decision: Uuid) -> Result<Option<DecisionRecord>> {
+        self.fetch_optional(
+            "SELECT * FROM decisions WHERE id = $1",
+            vec![id(decision)],
+            rows::decision,
+        )
+        .await
+    }
+
+    async fn put_manifest(&self, decision: Uuid, tenant: Uuid, envelope: &str) -> Result<()> {
+        self.execute(
+            "INSERT INTO provenance (decision_id, tenant_id, envelope, created_at) VALUES ($1, $2, $3, $4)",
+            vec![id(decision), id(tenant), text(envelope), Bind::Int(millis(ids::now()))],
+        )
+        .await
+        .map_err(|e| named_conflict(e, format!("a manifest for decision {decision}")))?;
+        Ok(())
+    }
+
+    async fn manifest(&self, decision: Uuid) -> Result<Option<(Uuid, String)>> {
+        let row = sqlx::query("SELECT tenant_id, envelope FROM provenance WHERE decision_id = $1")
+            .bind(decision.to_string())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(row) => {
+                let tenant: String = sqlx::Row::try_get(&row, "tenant_id")?;
+                let tenant =
+                    Uuid::parse_str(&tenant).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(Some((tenant, sqlx::Row::try_get(&row, "envelope")?)))
+            }
+        }
+    }
 }
 
 fn agent_binds(a: &Agent) -> Vec<Bind> {

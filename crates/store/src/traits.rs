@@ -94,4 +94,11 @@ pub trait Store: Send + Sync + 'static {
     async fn put_checkpoint(&self, checkpoint: &StoredCheckpoint) -> Result<()>;
     async fn latest_checkpoint(&self) -> Result<Option<StoredCheckpoint>>;
     async fn checkpoint_at(&self, size: u64) -> Result<Option<StoredCheckpoint>>;
+
+    /// One recorded decision, by id.
+    async fn decision(&self, id: Uuid) -> Result<Option<DecisionRecord>>;
+    /// Stores a decision's provenance manifest; a second one for the same decision conflicts.
+    async fn put_manifest(&self, decision: Uuid, tenant: Uuid, envelope: &str) -> Result<()>;
+    /// A decision's manifest with its tenant.
+    async fn manifest(&self, decision: Uuid) -> Result<Option<(Uuid, String)>>;
 }

@@ -63,7 +63,7 @@ fn admin(caller: &Principal) -> ApiResult<()> {
     }
 }
 
-async fn latest(state: &AppState) -> ApiResult<StoredCheckpoint> {
+pub(crate) async fn latest(state: &AppState) -> ApiResult<StoredCheckpoint> {
     state.store.latest_checkpoint().await?.ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -80,7 +80,7 @@ fn text(body: String) -> Response {
 /// Reads the stored hashes a proof needs with one query: the proof functions are run once to
 /// learn which indexes they ask for (in RFC 6962 trees that depends only on sizes), then
 /// again over what was fetched.
-async fn with_hashes<T>(
+pub(crate) async fn with_hashes<T>(
     state: &AppState,
     run: impl Fn(&dyn HashReader) -> Result<T, AuditError>,
 ) -> ApiResult<T> {
@@ -289,7 +289,7 @@ async fn get_entry(
 }
 
 /// `&dyn HashReader` as a sized reader for the generic proof functions.
-struct DynReader<'a>(&'a dyn HashReader);
+pub(crate) struct DynReader<'a>(pub &'a dyn HashReader);
 
 impl HashReader for DynReader<'_> {
     fn read_hashes(&self, indexes: &[u64]) -> Result<Vec<Hash>, AuditError> {

@@ -12,6 +12,7 @@ pub mod health;
 pub mod keys;
 pub mod kills;
 pub mod policies;
+pub mod provenance;
 pub mod scan;
 pub mod tenants;
 pub mod tools;
@@ -29,6 +30,7 @@ pub fn authenticated() -> OpenApiRouter<AppState> {
         .merge(policies::routes())
         .merge(scan::routes())
         .merge(audit::routes())
+        .merge(provenance::routes())
         .merge(health::operations())
 }
 
