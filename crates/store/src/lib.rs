@@ -3,7 +3,7 @@
 //! [`Store`] is the one seam between Sentinel and its database. [`open`] picks the backend from a
 //! URL: `sqlite://…` (the embedded default: a file in the data directory, WAL journal) or
 //! `postgres://…` (for clusters). Both run the same SQL through sqlx's `Any` driver, with
-//! migrations per dialect applied at start, and both pass the same test suite
+//! the same portable migrations applied at start, and both pass the same test suite
 //! (`tests/store_suite.rs`).
 //!
 //! ```no_run

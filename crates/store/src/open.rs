@@ -70,11 +70,8 @@ impl SqlStore {
             .connect_with(options)
             .await
             .map_err(|e| StoreError::Unavailable(format!("{}: {e}", redact_url(&url))))?;
-        let migrator = match dialect {
-            Dialect::Sqlite => sqlx::migrate!("./migrations/sqlite"),
-            Dialect::Postgres => sqlx::migrate!("./migrations/postgres"),
-        };
-        migrator
+        // One set of migrations: the schema uses only types and syntax both dialects share.
+        sqlx::migrate!("./migrations")
             .run(&pool)
             .await
             .map_err(|e| StoreError::Migration(e.to_string()))?;
