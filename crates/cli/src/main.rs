@@ -1,5 +1,6 @@
 //! `sentinel`: runs the governance server and drives a running one from the command line.
 
+mod audit;
 mod bundle_dir;
 mod check;
 mod client;
@@ -58,6 +59,9 @@ enum Command {
     /// Write, test, validate, push, activate, simulate and shadow a tenant's Rego policy.
     #[command(subcommand)]
     Policy(policy::PolicyCommand),
+    /// Fetch, verify and prove the tamper-evident audit log.
+    #[command(subcommand)]
+    Audit(audit::AuditCommand),
     // The commands below take their help from their argument structs.
     Check(check::CheckArgs),
     Decisions(decisions::DecisionsArgs),
@@ -86,6 +90,7 @@ fn main() -> ExitCode {
             Command::Keys(c) => resources::keys(c).await.map(done),
             Command::Whoami(args) => resources::whoami(args).await.map(done),
             Command::Policy(c) => policy::policy(c).await,
+            Command::Audit(c) => audit::audit(c).await.map(done),
             Command::Check(args) => check::check(args).await,
             Command::Decisions(args) => decisions::decisions(args).await.map(done),
             Command::Kill(args) => control::kill(args).await.map(done),

@@ -24,6 +24,16 @@ impl Drop for Server {
     }
 }
 
+impl Server {
+    /// SIGKILL: no shutdown, no flushing — a crash.
+    pub fn kill_9(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            child.kill().unwrap();
+            child.wait().unwrap();
+        }
+    }
+}
+
 pub fn sentinel() -> Command {
     Command::new(env!("CARGO_BIN_EXE_sentinel"))
 }
