@@ -1,1 +1,16 @@
-//! Benchmarks live in src/bin; see docs/benchmarks.md.
+//! Sentinel's benchmark helpers; the benchmarks themselves are binaries in `src/bin/`, and
+//! `bench/run.sh` runs them all. Results and the commands that reproduce them are in
+//! `docs/benchmarks.md`.
+//!
+//! - [`policy100`]: a generated 100-rule Rego bundle and the actions that exercise it.
+//! - [`stats`]: latency percentiles and medians over repeated runs.
+//!
+//! ```
+//! let bundle = sentinel_bench::policy100::bundle();
+//! sentinel_policy::CompiledPolicy::compile(&bundle, Default::default()).unwrap();
+//! let p = sentinel_bench::stats::Percentiles::of(&mut vec![3, 1, 2]);
+//! assert_eq!(p.p50, 2);
+//! ```
+
+pub mod policy100;
+pub mod stats;

@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# Builds Sentinel and the benchmarks in release and runs them all, then prints a summary.
+# Results and how to read them: docs/benchmarks.md.
+#
+#   bench/run.sh                 # full run (about 2 minutes: each benchmark binary stays under a minute)
+#   QUICK=1 bench/run.sh         # shorter runs, for a smoke test
+#
+# Environment: CARGO_TARGET_DIR (default /var/tmp/sentinel-target), RUNS, DURATION,
+# CONNECTIONS, ITERATIONS.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/sentinel-target}"
+if [[ "${QUICK:-0}" == 1 ]]; then
+  RUNS="${RUNS:-1}" DURATION="${DURATION:-1}" ITERATIONS="${ITERATIONS:-1000}"
+fi
+RUNS="${RUNS:-3}"
+DURATION="${DURATION:-3}"
+CONNECTIONS="${CONNECTIONS:-32}"
+ITERATIONS="${ITERATIONS:-20000}"
+BIN="$CARGO_TARGET_DIR/release"
+LOG="$(mktemp -d)"
+
+echo "== build (release)"
+cargo build --release -q -p sentinel-cli -p sentinel-bench
+
+echo "== machine"
+echo "date:  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+echo "nproc: $(nproc)"
+echo "cpu:   $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+echo "load:  $(cut -d' ' -f1-3 /proc/loadavg)"
+
+echo "== policy bundle (100 rules) compiles and decides as expected"
+cargo test --release -q -p sentinel-bench 2>&1 | grep -E "test result|passed|failed" || true
+
+echo "== in-process decide()"
+"$BIN/decide" --iterations "$ITERATIONS" --runs "$RUNS" --max-seconds 2 | tee "$LOG/decide.txt"
+
+echo "== HTTP /v1/check"
+"$BIN/check_load" --duration "$DURATION" --runs "$RUNS" --connections "$CONNECTIONS" \
+  --sentinel "$BIN/sentinel" | tee "$LOG/check.txt"
+
+echo
+echo "== summary (medians of $RUNS runs; targets from DESIGN.md)"
+kv() { grep -h '^SUMMARY' "$LOG"/*.txt | tr ' ' '\n' | grep "^$1=" | cut -d= -f2; }
+verdict() { awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN { ok = (op == "<=") ? v <= t : v >= t; print ok ? "met" : "NOT met" }'; }
+printf '%-42s %12s %14s  %s\n' "what" "result" "target" "verdict"
+row() { printf '%-42s %12s %14s  %s\n' "$1" "$2" "$3 $4" "$(verdict "$2" "$3" "$4")"; }
+row "in-process decide() p50, 100 rules (µs)" "$(kv decide_p50_us)" "<=" 20
+row "POST /v1/check max throughput (/s)" "$(kv check_per_s)" ">=" 20000
+row "POST /v1/check p99 at half load (ms)" "$(kv open_p99_ms)" "<=" 5
+echo "check / health throughput ratio: $(kv check_vs_health)  (health $(kv health_per_s)/s, whoami $(kv whoami_per_s)/s)"
+echo "server CPU per check: $(kv server_cpu_us_per_check) µs (per health: $(kv server_cpu_us_per_health) µs)"
+echo "decide 100 rules vs 2-rule sre bundle: x$(kv ratio_100_vs_sre); policy evaluation share of decide: $(kv evaluate_share)"
+echo "full output: $LOG"

@@ -1,0 +1,541 @@
+//! HTTP load on `POST /v1/check` against the real `sentinel serve` release binary on loopback,
+//! with SQLite in a temp directory and the generated 100-rule policy active.
+//!
+//! In one run, alternating, so noise hits all alike:
+//! - closed loop (max throughput): `--connections` keep-alive connections, each sending its next
+//!   request as soon as the last answer arrives, for `--duration` seconds, against
+//!   `GET /health` (no key, no pipeline: the HTTP baseline), `GET /v1/whoami` (authentication
+//!   only) and `POST /v1/check` (authentication + pipeline + decision log);
+//! - open loop: `/v1/check` at a fixed rate (default half the measured maximum), latency counted
+//!   from each request's scheduled time when the connection was still busy with an earlier one,
+//!   so a stalled server cannot hide its queue (coordinated omission).
+//!
+//! The load generator is this process, on the same 2 cores as the server; it uses a minimal
+//! HTTP/1.1 client (prebuilt request bytes, `Content-Length` framing) on one thread to take as
+//! little CPU from the server as it can. The server's CPU time per request is read from
+//! `/proc/PID/stat`.
+//!
+//! ```sh
+//! CARGO_TARGET_DIR=/var/tmp/sentinel-target cargo build --release -p sentinel-cli -p sentinel-bench
+//! /var/tmp/sentinel-target/release/check_load --duration 5 --runs 3 --connections 32
+//! ```
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use sentinel_bench::policy100;
+use sentinel_bench::stats::{median, Percentiles};
+use serde_json::{json, Value};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+
+struct Args {
+    sentinel: PathBuf,
+    duration: Duration,
+    runs: usize,
+    connections: usize,
+    /// Open-loop rate; 0 means half the measured closed-loop maximum.
+    rate: f64,
+}
+
+impl Args {
+    fn parse() -> anyhow::Result<Args> {
+        let mut flags: HashMap<String, String> = HashMap::new();
+        let mut it = std::env::args().skip(1);
+        while let Some(flag) = it.next() {
+            let value = it.next().with_context(|| format!("{flag} needs a value"))?;
+            flags.insert(flag.trim_start_matches('-').into(), value);
+        }
+        let num = |k: &str, d: f64| -> anyhow::Result<f64> {
+            flags
+                .get(k)
+                .map_or(Ok(d), |v| v.parse().context(k.to_string()))
+        };
+        let beside_me = std::env::current_exe()?.with_file_name("sentinel");
+        Ok(Args {
+            sentinel: flags
+                .get("sentinel")
+                .map(PathBuf::from)
+                .or_else(|| std::env::var_os("SENTINEL_BIN").map(PathBuf::from))
+                .unwrap_or(beside_me),
+            duration: Duration::from_secs_f64(num("duration", 5.0)?),
+            runs: num("runs", 3.0)? as usize,
+            connections: num("connections", 32.0)? as usize,
+            rate: num("rate", 0.0)?,
+        })
+    }
+}
+
+/// The server process; killed (it is ours, by its own handle) when dropped.
+struct Server {
+    child: Child,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Server {
+    fn start(bin: &PathBuf) -> anyhow::Result<Server> {
+        let dir = tempfile::tempdir()?;
+        let addr = std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let child = Command::new(bin)
+            .arg("serve")
+            .arg("--listen")
+            .arg(addr.to_string())
+            .arg("--data-dir")
+            .arg(dir.path())
+            .arg("--log-level")
+            .arg("warn")
+            .stdout(Stdio::null())
+            .spawn()
+            .with_context(|| {
+                format!("starting {} (build sentinel-cli in release)", bin.display())
+            })?;
+        Ok(Server {
+            child,
+            addr,
+            _dir: dir,
+        })
+    }
+
+    fn admin_key(&self) -> anyhow::Result<String> {
+        Ok(std::fs::read_to_string(self._dir.path().join("admin.key"))?
+            .trim()
+            .to_string())
+    }
+
+    /// User + system CPU time the server has used so far.
+    fn cpu_time(&self) -> Duration {
+        cpu_time_of(&format!("/proc/{}/stat", self.child.id()))
+    }
+}
+
+fn cpu_time_of(stat_path: &str) -> Duration {
+    let stat = std::fs::read_to_string(stat_path).unwrap_or_default();
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = stat.rsplit_once(')').map_or("", |(_, r)| r);
+    let f: Vec<u64> = rest
+        .split_whitespace()
+        .map(|x| x.parse().unwrap_or(0))
+        .collect();
+    let ticks = f.get(11).unwrap_or(&0) + f.get(12).unwrap_or(&0);
+    Duration::from_millis(ticks * 10) // USER_HZ is 100 on Linux
+}
+
+/// A keep-alive HTTP/1.1 connection that sends prebuilt requests.
+struct Conn {
+    stream: TcpStream,
+    buf: Vec<u8>,
+}
+
+impl Conn {
+    async fn open(addr: SocketAddr) -> anyhow::Result<Conn> {
+        let stream = TcpStream::connect(addr).await?;
+        stream.set_nodelay(true)?;
+        Ok(Conn {
+            stream,
+            buf: Vec::with_capacity(4096),
+        })
+    }
+
+    /// Sends `request` and reads one response; returns its status.
+    async fn roundtrip(&mut self, request: &[u8]) -> anyhow::Result<u16> {
+        self.stream.write_all(request).await?;
+        self.buf.clear();
+        let mut chunk = [0u8; 4096];
+        loop {
+            if let Some(end) = find(&self.buf, b"\r\n\r\n") {
+                let head = std::str::from_utf8(&self.buf[..end])?;
+                let status: u16 = head.get(9..12).context("status line")?.parse()?;
+                let length = head
+                    .lines()
+                    .find_map(|l| {
+                        let (k, v) = l.split_once(':')?;
+                        k.eq_ignore_ascii_case("content-length")
+                            .then(|| v.trim().parse::<usize>().ok())?
+                    })
+                    .context("response without Content-Length")?;
+                let total = end + 4 + length;
+                while self.buf.len() < total {
+                    let n = self.stream.read(&mut chunk).await?;
+                    if n == 0 {
+                        bail!("connection closed mid-body");
+                    }
+                    self.buf.extend_from_slice(&chunk[..n]);
+                }
+                return Ok(status);
+            }
+            let n = self.stream.read(&mut chunk).await?;
+            if n == 0 {
+                bail!("connection closed");
+            }
+            self.buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// One endpoint under load, as the raw bytes of its request.
+struct Endpoint {
+    name: &'static str,
+    request: Rc<Vec<u8>>,
+}
+
+fn request(method: &str, path: &str, key: Option<&str>, body: Option<&Value>) -> Vec<u8> {
+    let mut r = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
+    if let Some(k) = key {
+        r.push_str(&format!("Authorization: Bearer {k}\r\n"));
+    }
+    let body = body.map(|b| b.to_string()).unwrap_or_default();
+    if !body.is_empty() {
+        r.push_str(&format!(
+            "Content-Type: application/json\r\nContent-Length: {}\r\n",
+            body.len()
+        ));
+    }
+    r.push_str("\r\n");
+    r.push_str(&body);
+    r.into_bytes()
+}
+
+/// What one load run saw.
+struct RunResult {
+    latency: Percentiles,
+    per_second: f64,
+    errors: usize,
+    server_cpu_us_per_request: f64,
+}
+
+/// Closed loop: every connection sends its next request when the last answer arrives.
+async fn closed_loop(
+    server: &Server,
+    endpoint: &Endpoint,
+    connections: usize,
+    duration: Duration,
+) -> anyhow::Result<RunResult> {
+    let mut conns = Vec::new();
+    for _ in 0..connections {
+        conns.push(Conn::open(server.addr).await?);
+    }
+    let cpu_before = server.cpu_time();
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .map(|mut c| {
+            let req = endpoint.request.clone();
+            tokio::task::spawn_local(async move {
+                let (mut samples, mut errors) = (Vec::with_capacity(100_000), 0usize);
+                while Instant::now() < deadline {
+                    let t = Instant::now();
+                    match c.roundtrip(&req).await {
+                        Ok(200) => samples.push(t.elapsed().as_nanos() as u64),
+                        Ok(_) => errors += 1,
+                        Err(_) => {
+                            errors += 1;
+                            break;
+                        }
+                    }
+                }
+                (samples, errors)
+            })
+        })
+        .collect();
+    finish(server, tasks, started, cpu_before).await
+}
+
+/// Open loop at `rate` requests/s spread over the connections. A request's latency starts at its
+/// scheduled time if its connection was still busy then (the server's backlog counts), else at
+/// the moment it was sent (the generator's own timer slack does not).
+async fn open_loop(
+    server: &Server,
+    endpoint: &Endpoint,
+    connections: usize,
+    duration: Duration,
+    rate: f64,
+) -> anyhow::Result<RunResult> {
+    let mut conns = Vec::new();
+    for _ in 0..connections {
+        conns.push(Conn::open(server.addr).await?);
+    }
+    let interval = Duration::from_secs_f64(connections as f64 / rate);
+    let cpu_before = server.cpu_time();
+    let started = Instant::now();
+    let deadline = started + duration;
+    let tasks: Vec<_> = conns
+        .into_iter()
+        .enumerate()
+        .map(|(k, mut c)| {
+            let req = endpoint.request.clone();
+            let first = started + Duration::from_secs_f64(k as f64 / rate);
+            tokio::task::spawn_local(async move {
+                let (mut samples, mut errors) = (Vec::with_capacity(100_000), 0usize);
+                let mut scheduled = first;
+                let mut last_done = started;
+                while scheduled < deadline {
+                    tokio::time::sleep_until(scheduled.into()).await;
+                    let sent = Instant::now();
+                    let from = if last_done > scheduled {
+                        scheduled
+                    } else {
+                        sent
+                    };
+                    match c.roundtrip(&req).await {
+                        Ok(200) => {
+                            last_done = Instant::now();
+                            samples.push((last_done - from).as_nanos() as u64);
+                        }
+                        Ok(_) => errors += 1,
+                        Err(_) => {
+                            errors += 1;
+                            break;
+                        }
+                    }
+                    scheduled += interval;
+                }
+                (samples, errors)
+            })
+        })
+        .collect();
+    finish(server, tasks, started, cpu_before).await
+}
+
+async fn finish(
+    server: &Server,
+    tasks: Vec<tokio::task::JoinHandle<(Vec<u64>, usize)>>,
+    started: Instant,
+    cpu_before: Duration,
+) -> anyhow::Result<RunResult> {
+    let (mut all, mut errors) = (Vec::new(), 0);
+    for t in tasks {
+        let (s, e) = t.await?;
+        all.extend(s);
+        errors += e;
+    }
+    let wall = started.elapsed();
+    let cpu = server.cpu_time().saturating_sub(cpu_before);
+    let n = all.len().max(1);
+    Ok(RunResult {
+        per_second: all.len() as f64 / wall.as_secs_f64(),
+        server_cpu_us_per_request: cpu.as_secs_f64() * 1e6 / n as f64,
+        latency: Percentiles::of(&mut all),
+        errors,
+    })
+}
+
+/// Tenant, agent, tool, the 100-rule policy (activated) and an agent key, over the API.
+async fn set_up(server: &Server) -> anyhow::Result<String> {
+    let base = format!("http://{}", server.addr);
+    let http = reqwest::Client::new();
+    let admin = server.admin_key()?;
+    let post = |path: String, body: Value| {
+        let req = http
+            .post(format!("{base}{path}"))
+            .bearer_auth(&admin)
+            .json(&body);
+        async move {
+            let resp = req.send().await?;
+            let status = resp.status();
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            anyhow::ensure!(status.is_success(), "POST {path}: {status} {body}");
+            anyhow::Ok(body)
+        }
+    };
+    post("/v1/tenants".into(), json!({"slug": "bench"})).await?;
+    post(
+        "/v1/tenants/bench/agents".into(),
+        json!({"name": "bench-bot", "framework": "langgraph", "labels": policy100::agent_labels()}),
+    )
+    .await?;
+    post(
+        "/v1/tenants/bench/tools".into(),
+        json!({"name": "query_metrics", "kind": "mcp", "server": "prometheus-mcp",
+               "scopes": ["metrics:read"], "risk": "safe"}),
+    )
+    .await?;
+    post(
+        "/v1/tenants/bench/policies?activate=true".into(),
+        serde_json::to_value(policy100::bundle())?,
+    )
+    .await?;
+    let key = post(
+        "/v1/tenants/bench/keys".into(),
+        json!({"role": "agent", "agent": "bench-bot"}),
+    )
+    .await?;
+    let key = key["secret"].as_str().context("key secret")?.to_string();
+    let decision: Value = http
+        .post(format!("{base}/v1/check"))
+        .bearer_auth(&key)
+        .json(&policy100::typical_action())
+        .send()
+        .await?
+        .json()
+        .await?;
+    anyhow::ensure!(
+        decision["outcome"] == "allow",
+        "the typical action should be allowed: {decision}"
+    );
+    Ok(key)
+}
+
+async fn wait_ready(addr: SocketAddr) -> anyhow::Result<()> {
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(30) {
+        if let Ok(mut c) = Conn::open(addr).await {
+            if let Ok(200) = c.roundtrip(&request("GET", "/health", None, None)).await {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    bail!("the server did not answer /health within 30 s")
+}
+
+fn main() -> anyhow::Result<()> {
+    let args = Args::parse()?;
+    // One thread: the generator shares the machine's 2 cores with the server.
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let server = Server::start(&args.sentinel)?;
+    wait_ready(server.addr).await?;
+    let key = set_up(&server).await?;
+    let endpoints = [
+        Endpoint {
+            name: "GET /health",
+            request: Rc::new(request("GET", "/health", None, None)),
+        },
+        Endpoint {
+            name: "GET /v1/whoami (auth+2 reads)",
+            request: Rc::new(request("GET", "/v1/whoami", Some(&key), None)),
+        },
+        Endpoint {
+            name: "POST /v1/check",
+            request: Rc::new(request(
+                "POST",
+                "/v1/check",
+                Some(&key),
+                Some(&policy100::typical_action()),
+            )),
+        },
+    ];
+    println!(
+        "HTTP load on {} (sentinel serve, SQLite, 100-rule policy): {} connections, {:?} per run, \
+         median of {} runs; generator on the same {} cores",
+        server.addr,
+        args.connections,
+        args.duration,
+        args.runs,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    // Warm-up: engines cloned per worker thread, caches filled.
+    closed_loop(
+        &server,
+        &endpoints[2],
+        args.connections,
+        Duration::from_secs(1),
+    )
+    .await?;
+
+    let mut closed: Vec<Vec<RunResult>> = endpoints.iter().map(|_| Vec::new()).collect();
+    for _ in 0..args.runs {
+        for (i, e) in endpoints.iter().enumerate() {
+            closed[i].push(closed_loop(&server, e, args.connections, args.duration).await?);
+        }
+    }
+    let mut rates = Vec::new();
+    for (e, runs) in endpoints.iter().zip(&closed) {
+        rates.push(report(&format!("closed loop {}", e.name), runs));
+    }
+
+    let rate = if args.rate > 0.0 {
+        args.rate
+    } else {
+        rates[2] / 2.0
+    };
+    let mut open = Vec::new();
+    for _ in 0..args.runs {
+        open.push(
+            open_loop(
+                &server,
+                &endpoints[2],
+                args.connections,
+                args.duration,
+                rate,
+            )
+            .await?,
+        );
+    }
+    report(&format!("open loop POST /v1/check at {rate:.0}/s"), &open);
+
+    let check = Percentiles::median_of(&closed[2].iter().map(|r| r.latency).collect::<Vec<_>>());
+    let open_p = Percentiles::median_of(&open.iter().map(|r| r.latency).collect::<Vec<_>>());
+    let cpu = |runs: &[RunResult]| {
+        median(
+            &runs
+                .iter()
+                .map(|r| r.server_cpu_us_per_request)
+                .collect::<Vec<_>>(),
+        )
+    };
+    println!();
+    println!(
+        "SUMMARY check_per_s={:.0} health_per_s={:.0} whoami_per_s={:.0} check_vs_health={:.2} \
+         check_closed_p50_ms={:.2} check_closed_p99_ms={:.2} open_rate={:.0} open_p50_ms={:.2} \
+         open_p99_ms={:.2} server_cpu_us_per_check={:.0} server_cpu_us_per_health={:.0}",
+        rates[2],
+        rates[0],
+        rates[1],
+        rates[2] / rates[0].max(1.0),
+        check.p50 as f64 / 1e6,
+        check.p99 as f64 / 1e6,
+        rate,
+        open_p.p50 as f64 / 1e6,
+        open_p.p99 as f64 / 1e6,
+        cpu(&closed[2]),
+        cpu(&closed[0]),
+    );
+    Ok(())
+}
+
+/// Prints the medians of `runs`; returns the median throughput.
+fn report(what: &str, runs: &[RunResult]) -> f64 {
+    let rate = median(&runs.iter().map(|r| r.per_second).collect::<Vec<_>>());
+    let p = Percentiles::median_of(&runs.iter().map(|r| r.latency).collect::<Vec<_>>());
+    let cpu = median(
+        &runs
+            .iter()
+            .map(|r| r.server_cpu_us_per_request)
+            .collect::<Vec<_>>(),
+    );
+    let errors: usize = runs.iter().map(|r| r.errors).sum();
+    let all: Vec<String> = runs
+        .iter()
+        .map(|r| format!("{:.0}", r.per_second))
+        .collect();
+    println!(
+        "{what:<40} {rate:>8.0} /s  {p}  server CPU {cpu:>5.0} µs/req  errors {errors}  (runs: {})",
+        all.join(", ")
+    );
+    rate
+}
