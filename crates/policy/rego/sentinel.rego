@@ -12,23 +12,24 @@
 # Plain Rego v1: the same files run in OPA.
 package sentinel
 
-risk_ranks := {"safe": 0, "warning": 1, "critical": 2}
+# A risk is "known" when the bundle's matrix or the tool's registry record names it; the highest
+# known one wins, so neither source can lower the other's.
+known_risk(level) if data.risk_matrix[input.action.target.tool] == level
 
-risk_names := ["safe", "warning", "critical"]
-
-known_risks contains r if {
-	r := data.risk_matrix[input.action.target.tool]
-	risk_ranks[r]
-}
-
-known_risks contains r if {
-	r := input.tool.risk
-	risk_ranks[r]
-}
+known_risk(level) if input.tool.risk == level
 
 default risk := "critical"
 
-risk := risk_names[max({risk_ranks[r] | some r in known_risks})] if count(known_risks) > 0
+risk := "warning" if {
+	not known_risk("critical")
+	known_risk("warning")
+}
+
+risk := "safe" if {
+	not known_risk("critical")
+	not known_risk("warning")
+	known_risk("safe")
+}
 
 deny contains msg if {
 	input.tool.is_active == false
@@ -49,9 +50,9 @@ outcome := "approval_required" if {
 	count(approval) > 0
 }
 
-reasons := sort([m | some m in deny]) if count(deny) > 0
+reasons := sort(deny) if count(deny) > 0
 
-reasons := sort([m | some m in approval]) if {
+reasons := sort(approval) if {
 	count(deny) == 0
 	count(approval) > 0
 }
