@@ -14,30 +14,39 @@ impl SqlStore {
         records: &[AuditRecord],
         hashes: &[(u64, [u8; 32])],
     ) -> Result<()> {
+        // Multi-row INSERTs: one statement per chunk rather than per row keeps a large group
+        // commit cheap (well inside both dialects' bound-parameter limits).
         let mut tx = self.pool().begin().await?;
-        for r in records {
-            sqlx::query(
-                "INSERT INTO audit_entries (seq, tenant_id, kind, agent, tool, outcome, created_at, entry, leaf_hash) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            )
-            .bind(r.seq as i64)
-            .bind(r.tenant_id.map(|t| t.to_string()))
-            .bind(r.kind.clone())
-            .bind(r.agent.clone())
-            .bind(r.tool.clone())
-            .bind(r.outcome.clone())
-            .bind(millis(r.created_at))
-            .bind(r.entry.clone())
-            .bind(hex::encode(r.leaf_hash))
-            .execute(&mut *tx)
-            .await?;
+        for chunk in records.chunks(100) {
+            let sql = format!(
+                "INSERT INTO audit_entries (seq, tenant_id, kind, agent, tool, outcome, created_at, entry, leaf_hash) VALUES {}",
+                placeholders(chunk.len(), 9)
+            );
+            let mut q = sqlx::query(&sql);
+            for r in chunk {
+                q = q
+                    .bind(r.seq as i64)
+                    .bind(r.tenant_id.map(|t| t.to_string()))
+                    .bind(r.kind.clone())
+                    .bind(r.agent.clone())
+                    .bind(r.tool.clone())
+                    .bind(r.outcome.clone())
+                    .bind(millis(r.created_at))
+                    .bind(r.entry.clone())
+                    .bind(hex::encode(r.leaf_hash));
+            }
+            q.execute(&mut *tx).await?;
         }
-        for (idx, hash) in hashes {
-            sqlx::query("INSERT INTO audit_hashes (idx, hash) VALUES ($1, $2)")
-                .bind(*idx as i64)
-                .bind(hex::encode(hash))
-                .execute(&mut *tx)
-                .await?;
+        for chunk in hashes.chunks(400) {
+            let sql = format!(
+                "INSERT INTO audit_hashes (idx, hash) VALUES {}",
+                placeholders(chunk.len(), 2)
+            );
+            let mut q = sqlx::query(&sql);
+            for (idx, hash) in chunk {
+                q = q.bind(*idx as i64).bind(hex::encode(hash));
+            }
+            q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())
@@ -161,5 +170,26 @@ impl SqlStore {
             }
         };
         row.as_ref().map(rows::checkpoint).transpose()
+    }
+}
+
+/// `($1, $2), ($3, $4), …` for `rows` rows of `columns` values.
+fn placeholders(rows: usize, columns: usize) -> String {
+    (0..rows)
+        .map(|r| {
+            let cols: Vec<String> = (1..=columns)
+                .map(|c| format!("${}", r * columns + c))
+                .collect();
+            format!("({})", cols.join(", "))
+        })
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn placeholders_number_rows_in_order() {
+        assert_eq!(super::placeholders(2, 2), "($1, $2), ($3, $4)");
     }
 }

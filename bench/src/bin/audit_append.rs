@@ -1,0 +1,117 @@
+//! Durable audit appends per second with group commit, and how far checkpoints trail.
+//!
+//! Many concurrent appenders (as concurrent decisions would be) each wait until their entry is
+//! committed; the writer batches whatever is queued into one transaction. Runs on a temporary
+//! SQLite file (WAL, synchronous=FULL: every commit is fsynced).
+//!
+//! `audit_append [--seconds S] [--tasks N] [--runs R]`; a baseline in the same run is one
+//! appender at a time (no batching possible), so the ratio shows what group commit buys.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use sentinel_audit::entry::EntryKind;
+use sentinel_audit::note::NoteSigner;
+use sentinel_bench::stats::median;
+use sentinel_pipeline::{AuditLog, NewEntry};
+
+fn arg(name: &str, default: u64) -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
+fn entry(i: u64) -> NewEntry {
+    NewEntry {
+        tenant: None,
+        actor: "agent:bench".into(),
+        kind: EntryKind::Decision,
+        agent: Some("bench".into()),
+        tool: Some("query_metrics".into()),
+        outcome: Some("allow".into()),
+        policy_revision: Some(format!("sha256:{:064x}", 7)),
+        request_digest: Some(format!("sha256:{i:064x}")),
+        details: serde_json::json!({"decision_id": i, "outcome": "allow", "reasons": [], "risk": "safe"}),
+    }
+}
+
+/// Appends from `tasks` concurrent appenders for `seconds`; returns (appends/s, checkpoint lag).
+async fn run(tasks: u64, seconds: u64) -> anyhow::Result<(f64, Duration)> {
+    let dir = tempfile::tempdir()?;
+    let store =
+        sentinel_store::open(&format!("sqlite://{}/bench.db", dir.path().display())).await?;
+    let log = Arc::new(
+        AuditLog::start(store.clone(), NoteSigner::generate("bench.local/audit")?)
+            .await
+            .map_err(anyhow::Error::msg)?,
+    );
+    let done = Arc::new(AtomicU64::new(0));
+    let deadline = Instant::now() + Duration::from_secs(seconds);
+    let started = Instant::now();
+    let mut handles = Vec::new();
+    for t in 0..tasks {
+        let (log, done) = (log.clone(), done.clone());
+        handles.push(tokio::spawn(async move {
+            let mut i = t << 32;
+            while Instant::now() < deadline {
+                log.append(entry(i)).await.expect("append");
+                done.fetch_add(1, Ordering::Relaxed);
+                i += 1;
+            }
+        }));
+    }
+    for h in handles {
+        h.await?;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    let appended = done.load(Ordering::Relaxed);
+    // How long until a checkpoint covers everything appended.
+    let lag_started = Instant::now();
+    loop {
+        if store
+            .latest_checkpoint()
+            .await?
+            .is_some_and(|c| c.size >= appended)
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok((appended as f64 / elapsed, lag_started.elapsed()))
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let seconds = arg("--seconds", 5);
+    let tasks = arg("--tasks", 64);
+    let runs = arg("--runs", 3);
+    let mut grouped = Vec::new();
+    let mut single = Vec::new();
+    let mut lags = Vec::new();
+    for _ in 0..runs {
+        let (rate, lag) = run(tasks, seconds).await?;
+        grouped.push(rate);
+        lags.push(lag.as_secs_f64() * 1000.0);
+        single.push(run(1, seconds.min(3)).await?.0);
+    }
+    let (g, s) = (median(&grouped), median(&single));
+    println!("durable audit appends, SQLite (WAL, synchronous=FULL), median of {runs} runs of {seconds} s");
+    println!("  {tasks} concurrent appenders (group commit): {g:>10.0} appends/s");
+    println!(
+        "  1 appender (baseline, one commit each):      {s:>10.0} appends/s   ratio x{:.1}",
+        g / s
+    );
+    println!(
+        "  checkpoint trailing the last append:         {:>10.0} ms",
+        median(&lags)
+    );
+    println!(
+        "SUMMARY audit_appends_per_s={g:.0} single_appender_per_s={s:.0} checkpoint_lag_ms={:.0}",
+        median(&lags)
+    );
+    Ok(())
+}
