@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Runs Sentinel's whole test suite. Installs what the suite needs when it is missing (as root,
-# from Debian's packages): PostgreSQL's server binaries, which the test harness starts itself.
+# Runs Sentinel's whole test suite. Installs what the suite needs when it is missing (as root):
+# PostgreSQL's server binaries, which the test harness starts itself; Go with golang.org/x/mod;
+# and a Python venv with the pinned PyPI verifiers.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
