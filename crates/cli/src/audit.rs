@@ -585,7 +585,7 @@ impl AuditApi {
 }
 
 /// A verifier key given inline (`<name>+<hex id>+<base64>`) or as a file holding one.
-fn load_verifier(key_or_file: &str) -> anyhow::Result<NoteVerifier> {
+pub(crate) fn load_verifier(key_or_file: &str) -> anyhow::Result<NoteVerifier> {
     let path = Path::new(key_or_file);
     let text = if path.is_file() {
         read(path)?

@@ -7,6 +7,7 @@ mod client;
 mod config;
 mod control;
 mod decisions;
+mod manifest;
 mod output;
 mod policy;
 mod policy_test;
@@ -62,6 +63,9 @@ enum Command {
     /// Fetch, verify and prove the tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// Verify signed provenance manifests of executed actions.
+    #[command(subcommand)]
+    Manifest(manifest::ManifestCommand),
     // The commands below take their help from their argument structs.
     Check(check::CheckArgs),
     Decisions(decisions::DecisionsArgs),
@@ -91,6 +95,7 @@ fn main() -> ExitCode {
             Command::Whoami(args) => resources::whoami(args).await.map(done),
             Command::Policy(c) => policy::policy(c).await,
             Command::Audit(c) => audit::audit(c).await.map(done),
+            Command::Manifest(c) => manifest::manifest(c).map(done),
             Command::Check(args) => check::check(args).await,
             Command::Decisions(args) => decisions::decisions(args).await.map(done),
             Command::Kill(args) => control::kill(args).await.map(done),
