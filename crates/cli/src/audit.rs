@@ -481,21 +481,7 @@ const CHECKPOINT_WAIT: Duration = Duration::from_secs(3);
 
 impl AuditApi {
     fn new(args: &ClientArgs) -> anyhow::Result<AuditApi> {
-        let key = match &args.api_key {
-            Some(k) => k.clone(),
-            None => {
-                let path = args.data_dir.join("admin.key");
-                std::fs::read_to_string(&path)
-                    .map(|k| k.trim().to_string())
-                    .map_err(|_| {
-                        anyhow!(
-                            "no API key: pass --api-key or set SENTINEL_API_KEY \
-                             (no admin key found at {})",
-                            path.display()
-                        )
-                    })?
-            }
-        };
+        let key = args.key()?;
         Ok(AuditApi {
             http: reqwest::Client::new(),
             base: args.url.trim_end_matches('/').to_string(),

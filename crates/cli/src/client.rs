@@ -34,6 +34,25 @@ pub struct ClientArgs {
     pub output: String,
 }
 
+impl ClientArgs {
+    /// The key to present: `--api-key` / `SENTINEL_API_KEY`, else the admin key saved in the
+    /// data directory.
+    pub fn key(&self) -> anyhow::Result<String> {
+        if let Some(k) = &self.api_key {
+            return Ok(k.clone());
+        }
+        let path = self.data_dir.join("admin.key");
+        std::fs::read_to_string(&path)
+            .map(|k| k.trim().to_string())
+            .map_err(|_| {
+                anyhow!(
+                    "no API key: pass --api-key or set SENTINEL_API_KEY (no admin key found at {})",
+                    path.display()
+                )
+            })
+    }
+}
+
 pub struct Client {
     http: reqwest::Client,
     base: String,
@@ -43,21 +62,7 @@ pub struct Client {
 
 impl Client {
     pub fn new(args: &ClientArgs) -> anyhow::Result<Client> {
-        let key = match &args.api_key {
-            Some(k) => k.clone(),
-            None => {
-                let path = args.data_dir.join("admin.key");
-                std::fs::read_to_string(&path)
-                    .map(|k| k.trim().to_string())
-                    .map_err(|_| {
-                        anyhow!(
-                            "no API key: pass --api-key or set SENTINEL_API_KEY \
-                             (no admin key found at {})",
-                            path.display()
-                        )
-                    })?
-            }
-        };
+        let key = args.key()?;
         Ok(Client {
             http: reqwest::Client::new(),
             base: args.url.trim_end_matches('/').to_string(),

@@ -15,23 +15,7 @@ fn every_answered_decision_survives_kill_9() {
     let dir = tempfile::tempdir().unwrap();
     let data = dir.path().join("data");
     let mut server = start(&data);
-    let sre = concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/sre");
-    ok(run(&server, &["tenants", "create", "acme"]));
-    ok(run(&server, &["agents", "create", "-t", "acme", "bot"]));
-    ok(run(
-        &server,
-        &["policy", "push", sre, "-t", "acme", "--activate"],
-    ));
-    let created = ok(run(
-        &server,
-        &[
-            "keys", "create", "-t", "acme", "--role", "agent", "--agent", "bot", "-o", "json",
-        ],
-    ));
-    let agent_key = serde_json::from_str::<Value>(&created).unwrap()["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let agent_key = common::acme_with_agent(&server);
 
     // Load from several clients, then SIGKILL the server mid-stream.
     let received = Arc::new(Mutex::new(Vec::<String>::new()));

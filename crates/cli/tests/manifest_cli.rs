@@ -10,23 +10,7 @@ use serde_json::{json, Value};
 fn a_signed_manifest_verifies_offline_and_tampering_is_refused() {
     let dir = tempfile::tempdir().unwrap();
     let server = start(&dir.path().join("data"));
-    let sre = concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/sre");
-    ok(run(&server, &["tenants", "create", "acme"]));
-    ok(run(&server, &["agents", "create", "-t", "acme", "bot"]));
-    ok(run(
-        &server,
-        &["policy", "push", sre, "-t", "acme", "--activate"],
-    ));
-    let created = ok(run(
-        &server,
-        &[
-            "keys", "create", "-t", "acme", "--role", "agent", "--agent", "bot", "-o", "json",
-        ],
-    ));
-    let agent_key = serde_json::from_str::<Value>(&created).unwrap()["secret"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let agent_key = common::acme_with_agent(&server);
     let decision: Value = serde_json::from_str(&ok(run_as(
         &server,
         &agent_key,

@@ -128,3 +128,22 @@ pub fn stdout(out: &Output) -> String {
 pub fn stderr(out: &Output) -> String {
     String::from_utf8_lossy(&out.stderr).into_owned()
 }
+
+/// Tenant `acme` with agent `bot` under the shipped SRE policy; returns the agent's key.
+pub fn acme_with_agent(server: &Server) -> String {
+    let sre = concat!(env!("CARGO_MANIFEST_DIR"), "/../../policies/sre");
+    ok(run(server, &["tenants", "create", "acme"]));
+    ok(run(server, &["agents", "create", "-t", "acme", "bot"]));
+    ok(run(
+        server,
+        &["policy", "push", sre, "-t", "acme", "--activate"],
+    ));
+    let created = ok(run(
+        server,
+        &[
+            "keys", "create", "-t", "acme", "--role", "agent", "--agent", "bot", "-o", "json",
+        ],
+    ));
+    let created: serde_json::Value = serde_json::from_str(&created).expect("key JSON");
+    created["secret"].as_str().expect("a secret").to_string()
+}
