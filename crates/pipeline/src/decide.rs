@@ -187,17 +187,32 @@ impl Pipeline {
                 tool: action.target.tool.clone(),
                 outcome: decision.outcome.as_str().into(),
                 revision,
-                input: if record_input.is_null() {
-                    serde_json::to_value(&action).unwrap_or_default()
-                } else {
-                    record_input
-                },
+                input: self.record_copy(&action, record_input),
                 result,
                 timestamp: ids::now(),
                 duration_us: elapsed.as_micros() as u64,
             })
             .await;
         decision
+    }
+
+    /// What the decision log keeps of the input: the policy input (or, for decisions denied
+    /// before policy, the action), with secrets and PII in the arguments replaced by keyed
+    /// hashes. Findings stay, so simulations replay rules about them unchanged.
+    fn record_copy(&self, action: &Action, record_input: serde_json::Value) -> serde_json::Value {
+        let mut input = if record_input.is_null() {
+            serde_json::to_value(action).unwrap_or_default()
+        } else {
+            record_input
+        };
+        let arguments = match input.get_mut("action") {
+            Some(a) => &mut a["arguments"],
+            None => &mut input["arguments"],
+        };
+        if !arguments.is_null() {
+            *arguments = self.scanner.redact_for_record(arguments);
+        }
+        input
     }
 
     async fn evaluate(

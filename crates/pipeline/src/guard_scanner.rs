@@ -3,17 +3,22 @@
 
 use std::sync::Arc;
 
-use sentinel_guard::{Direction, Guard, ScanOptions};
+use sentinel_guard::{Detector, Direction, Guard, RedactMode, ScanOptions};
 
 use crate::{ActionScanner, ScanFinding};
 
 pub struct GuardScanner {
     guard: Arc<Guard>,
+    /// Key of the keyed hashes that stand in for redacted values.
+    redaction_key: [u8; 32],
 }
 
 impl GuardScanner {
-    pub fn new(guard: Arc<Guard>) -> Self {
-        GuardScanner { guard }
+    pub fn new(guard: Arc<Guard>, redaction_key: [u8; 32]) -> Self {
+        GuardScanner {
+            guard,
+            redaction_key,
+        }
     }
 }
 
@@ -38,6 +43,21 @@ impl ActionScanner for GuardScanner {
             );
         }
         findings
+    }
+
+    fn redact_for_record(&self, arguments: &serde_json::Value) -> serde_json::Value {
+        let opts = ScanOptions::new(Direction::Input)
+            .with_detectors(vec![Detector::Secrets, Detector::Pii]);
+        let report = self.guard.scan_json(arguments, &opts);
+        if report.findings.is_empty() {
+            return arguments.clone();
+        }
+        self.guard.redact_json(
+            arguments,
+            &report.findings,
+            RedactMode::Hash,
+            &self.redaction_key,
+        )
     }
 }
 
@@ -67,7 +87,7 @@ mod tests {
 
     #[test]
     fn findings_point_into_the_action() {
-        let scanner = GuardScanner::new(Arc::new(Guard::builtin()));
+        let scanner = GuardScanner::new(Arc::new(Guard::builtin()), [7; 32]);
         let action: Action = serde_json::from_value(serde_json::json!({
             "kind": "tool_call", "target": {"tool": "http.post"},
             "arguments": {"headers": {"auth": "ghp_u8jzPde0IgxLd6GncfBAepfJBd0Kh8oOOL8d"}, "body": "hello"},

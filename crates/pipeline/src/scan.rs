@@ -17,6 +17,12 @@ pub struct ScanFinding {
 /// Implemented by the guard crate; [`NoScanner`] finds nothing.
 pub trait ActionScanner: Send + Sync + 'static {
     fn scan(&self, action: &sentinel_core::Action) -> Vec<ScanFinding>;
+
+    /// A copy of an action's arguments fit for keeping: secrets and PII replaced by keyed
+    /// hashes. Used for the decision log; policy always sees the original.
+    fn redact_for_record(&self, arguments: &serde_json::Value) -> serde_json::Value {
+        arguments.clone()
+    }
 }
 
 pub struct NoScanner;

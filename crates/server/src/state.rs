@@ -49,14 +49,13 @@ impl AppState {
                 .map_err(anyhow::Error::msg)?,
         );
         let guard = Arc::new(sentinel_guard::Guard::builtin());
-        let pipeline = sentinel_pipeline::Pipeline::start(store.clone(), pipeline_config)
-            .await?
-            .with_scanner(Arc::new(sentinel_pipeline::GuardScanner::new(
-                guard.clone(),
-            )))
-            .with_audit(audit.clone());
         let redaction_key =
             crate::bootstrap::load_or_create_key(&config.data_dir.join("redaction.key"))?;
+        let scanner = sentinel_pipeline::GuardScanner::new(guard.clone(), redaction_key);
+        let pipeline = sentinel_pipeline::Pipeline::start(store.clone(), pipeline_config)
+            .await?
+            .with_scanner(Arc::new(scanner))
+            .with_audit(audit.clone());
         Ok(AppState {
             store,
             keys: KeyCache::default(),

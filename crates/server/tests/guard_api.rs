@@ -113,6 +113,15 @@ async fn findings_reach_policy_through_check() {
             .await;
     let text = log.ok(200).to_string();
     assert!(text.contains("\"detector\":\"secrets\""));
+    assert!(
+        !text.contains(TOKEN),
+        "the decision log never keeps a secret it found"
+    );
+    assert!(!text.contains("bob@example.com"), "nor PII");
+    assert!(
+        text.contains("query_metrics"),
+        "the rest of the action is kept"
+    );
 }
 
 #[tokio::test]
