@@ -76,11 +76,8 @@ async fn decisions_are_logged_before_they_are_answered_and_proofs_verify() {
             .as_u64()
             .expect("decisions carry their audit index");
         let entry =
-            a.s.get(
-                &format!("/v1/audit/entries?kind=decision&limit=1000"),
-                &a.s.admin_key,
-            )
-            .await;
+            a.s.get("/v1/audit/entries?kind=decision&limit=1000", &a.s.admin_key)
+                .await;
         let found = entry.ok(200)["items"].as_array().unwrap().iter().any(|e| {
             e["index"] == index && e["entry"]["details"]["decision_id"] == d["decision_id"]
         });
