@@ -205,11 +205,22 @@ impl Pipeline {
         } else {
             record_input
         };
+        let findings = input.get("scan").map(|scan| scan["findings"].clone());
         let arguments = match input.get_mut("action") {
             Some(a) => &mut a["arguments"],
             None => &mut input["arguments"],
         };
-        if !arguments.is_null() {
+        // Decisions that reached policy carry their scan findings: redact only when they found
+        // something to redact, rather than scanning every decision twice. Decisions denied
+        // before policy (a kill switch, say) were never scanned, so scan those.
+        let found_sensitive = match findings {
+            Some(findings) => findings.as_array().is_some_and(|f| {
+                f.iter()
+                    .any(|f| matches!(f["detector"].as_str(), Some("secrets" | "pii")))
+            }),
+            None => true,
+        };
+        if found_sensitive && !arguments.is_null() {
             *arguments = self.scanner.redact_for_record(arguments);
         }
         input
