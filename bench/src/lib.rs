@@ -4,6 +4,7 @@
 //!
 //! - [`policy100`]: a generated 100-rule Rego bundle and the actions that exercise it.
 //! - [`stats`]: latency percentiles and medians over repeated runs.
+//! - [`flags`]: the binaries' `--name value` flags.
 //!
 //! ```
 //! let bundle = sentinel_bench::policy100::bundle();
@@ -12,5 +13,6 @@
 //! assert_eq!(p.p50, 2);
 //! ```
 
+pub mod flags;
 pub mod policy100;
 pub mod stats;

@@ -13,17 +13,9 @@ use std::time::{Duration, Instant};
 
 use sentinel_audit::entry::EntryKind;
 use sentinel_audit::note::NoteSigner;
+use sentinel_bench::flags::Flags;
 use sentinel_bench::stats::median;
 use sentinel_pipeline::{AuditLog, NewEntry};
-
-fn arg(name: &str, default: u64) -> u64 {
-    let args: Vec<String> = std::env::args().collect();
-    args.iter()
-        .position(|a| a == name)
-        .and_then(|i| args.get(i + 1))
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 fn entry(i: u64) -> NewEntry {
     NewEntry {
@@ -86,9 +78,10 @@ async fn run(tasks: u64, seconds: u64) -> anyhow::Result<(f64, Duration)> {
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let seconds = arg("--seconds", 5);
-    let tasks = arg("--tasks", 64);
-    let runs = arg("--runs", 3);
+    let flags = Flags::from_env()?;
+    let seconds: u64 = flags.get("seconds", 5)?;
+    let tasks: u64 = flags.get("tasks", 64)?;
+    let runs: u64 = flags.get("runs", 3)?;
     let mut grouped = Vec::new();
     let mut single = Vec::new();
     let mut lags = Vec::new();

@@ -20,7 +20,6 @@
 //! /var/tmp/sentinel-target/release/check_load --duration 5 --runs 3 --connections 32
 //! ```
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
@@ -28,6 +27,7 @@ use std::rc::Rc;
 use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
+use sentinel_bench::flags::Flags;
 use sentinel_bench::policy100;
 use sentinel_bench::stats::{median, Percentiles};
 use serde_json::{json, Value};
@@ -45,28 +45,18 @@ struct Args {
 
 impl Args {
     fn parse() -> anyhow::Result<Args> {
-        let mut flags: HashMap<String, String> = HashMap::new();
-        let mut it = std::env::args().skip(1);
-        while let Some(flag) = it.next() {
-            let value = it.next().with_context(|| format!("{flag} needs a value"))?;
-            flags.insert(flag.trim_start_matches('-').into(), value);
-        }
-        let num = |k: &str, d: f64| -> anyhow::Result<f64> {
-            flags
-                .get(k)
-                .map_or(Ok(d), |v| v.parse().context(k.to_string()))
-        };
+        let flags = Flags::from_env()?;
         let beside_me = std::env::current_exe()?.with_file_name("sentinel");
         Ok(Args {
             sentinel: flags
-                .get("sentinel")
+                .text("sentinel")
                 .map(PathBuf::from)
                 .or_else(|| std::env::var_os("SENTINEL_BIN").map(PathBuf::from))
                 .unwrap_or(beside_me),
-            duration: Duration::from_secs_f64(num("duration", 5.0)?),
-            runs: num("runs", 3.0)? as usize,
-            connections: num("connections", 32.0)? as usize,
-            rate: num("rate", 0.0)?,
+            duration: Duration::from_secs_f64(flags.get("duration", 5.0f64)?),
+            runs: flags.get("runs", 3usize)?,
+            connections: flags.get("connections", 32usize)?,
+            rate: flags.get("rate", 0.0f64)?,
         })
     }
 }

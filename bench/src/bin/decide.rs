@@ -15,7 +15,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Context;
+use sentinel_bench::flags::Flags;
 use sentinel_bench::policy100;
 use sentinel_bench::stats::{median, Percentiles};
 use sentinel_core::{ids, Action, Agent, AgentStatus, Risk, Tenant, Tool, ToolKind};
@@ -35,23 +35,13 @@ struct Args {
 
 impl Args {
     fn parse() -> anyhow::Result<Args> {
-        let mut flags: HashMap<String, String> = HashMap::new();
-        let mut it = std::env::args().skip(1);
-        while let Some(flag) = it.next() {
-            let value = it.next().with_context(|| format!("{flag} needs a value"))?;
-            flags.insert(flag.trim_start_matches('-').into(), value);
-        }
-        let get = |k: &str, d: usize| -> anyhow::Result<usize> {
-            flags
-                .get(k)
-                .map_or(Ok(d), |v| v.parse().context(k.to_string()))
-        };
+        let flags = Flags::from_env()?;
         Ok(Args {
-            iterations: get("iterations", 20_000)?,
-            warmup: get("warmup", 2_000)?,
-            runs: get("runs", 5)?,
-            budget: Duration::from_secs(get("max-seconds", 3)? as u64),
-            only: flags.get("only").cloned(),
+            iterations: flags.get("iterations", 20_000usize)?,
+            warmup: flags.get("warmup", 2_000usize)?,
+            runs: flags.get("runs", 5usize)?,
+            budget: Duration::from_secs(flags.get("max-seconds", 3usize)? as u64),
+            only: flags.text("only").map(String::from),
         })
     }
 }
