@@ -403,10 +403,14 @@ async fn export(
     Caller(caller): Caller,
     ValidQuery(q): ValidQuery<ExportQuery>,
 ) -> ApiResult<Response> {
-    admin(&caller)?;
-    let size = export_size(&state, q.size).await?;
-    let body = stream_lines(state, size, |r| r.entry.clone());
-    Ok(([(header::CONTENT_TYPE, "application/x-ndjson")], body).into_response())
+    streamed(
+        state,
+        &caller,
+        q,
+        |r| r.entry.clone(),
+        "application/x-ndjson",
+    )
+    .await
 }
 
 /// The stored leaf hashes, one base64 hash per line: with them, verification names the first
@@ -418,8 +422,26 @@ async fn leaf_hashes(
     Caller(caller): Caller,
     ValidQuery(q): ValidQuery<ExportQuery>,
 ) -> ApiResult<Response> {
-    admin(&caller)?;
+    streamed(
+        state,
+        &caller,
+        q,
+        |r| B64.encode(r.leaf_hash),
+        "text/plain; charset=utf-8",
+    )
+    .await
+}
+
+/// An admin-only listing of the first `size` entries, one `line` each.
+async fn streamed(
+    state: AppState,
+    caller: &Principal,
+    q: ExportQuery,
+    line: fn(&AuditRecord) -> String,
+    content_type: &'static str,
+) -> ApiResult<Response> {
+    admin(caller)?;
     let size = export_size(&state, q.size).await?;
-    let body = stream_lines(state, size, |r| B64.encode(r.leaf_hash));
-    Ok(([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], body).into_response())
+    let body = stream_lines(state, size, line);
+    Ok(([(header::CONTENT_TYPE, content_type)], body).into_response())
 }
