@@ -8,6 +8,25 @@ use regex::bytes::{Regex, RegexBuilder};
 use crate::prefilter::{group_by_target, windows, Hit, KeywordIndexBuilder, Target};
 use crate::{Detector, Finding, Severity};
 
+/// A whole-match [`PatternSpec`] confirmed on a window of `before`/`after` bytes around its
+/// keyword. Each detector module wraps it with its own window, so its rule table stays terse.
+macro_rules! windowed_rule {
+    ($before:expr, $after:expr; $id:expr, $kw:expr, $re:expr, $score:expr, $sev:expr, $why:expr) => {
+        $crate::pattern::PatternSpec {
+            id: $id,
+            keywords: $kw,
+            regex: $re,
+            group: 0,
+            score: $score,
+            severity: $sev,
+            explanation: $why,
+            before: $before,
+            after: $after,
+        }
+    };
+}
+pub(crate) use windowed_rule;
+
 /// A rule as written in a detector's table.
 #[derive(Debug)]
 pub struct PatternSpec {

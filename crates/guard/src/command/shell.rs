@@ -4,19 +4,10 @@
 use crate::pattern::PatternSpec;
 use crate::Severity;
 
+/// Rules of this module, confirmed on 64 bytes before and 256 after their keyword.
 macro_rules! rule {
-    ($id:expr, $kw:expr, $re:expr, $score:expr, $sev:expr, $why:expr) => {
-        PatternSpec {
-            id: $id,
-            keywords: $kw,
-            regex: $re,
-            group: 0,
-            score: $score,
-            severity: $sev,
-            explanation: $why,
-            before: 64,
-            after: 256,
-        }
+    ($($rule:tt)*) => {
+        crate::pattern::windowed_rule!(64, 256; $($rule)*)
     };
 }
 
