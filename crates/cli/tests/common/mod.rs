@@ -39,6 +39,25 @@ pub fn sentinel() -> Command {
 }
 
 /// Starts `sentinel serve` on a free port with `data` as its data directory.
+/// Whether a Sentinel answers `GET /health` on `port`. A bare TCP connect is not enough: the
+/// port came from the ephemeral range, and a connect to it before the server listens can pick
+/// that same port as its source and "succeed" by connecting to itself.
+fn healthy(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
+    if stream
+        .write_all(b"GET /health HTTP/1.0\r\nHost: localhost\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    stream.read_exact(&mut head).is_ok() && head.starts_with(b"HTTP/1.") && &head[9..12] == b"200"
+}
+
 pub fn start(data: &Path) -> Server {
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -61,7 +80,7 @@ pub fn start(data: &Path) -> Server {
         .unwrap();
     let url = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+    while !healthy(port) {
         assert!(Instant::now() < deadline, "server did not start");
         std::thread::sleep(Duration::from_millis(50));
     }
