@@ -12,8 +12,10 @@
 //! ```
 
 pub mod action;
+pub mod approval;
 pub mod control;
 pub mod ids;
+pub mod notify;
 pub mod page;
 pub mod registry;
 pub mod roles;
@@ -23,8 +25,10 @@ pub use action::{
     Action, ActionContext, ActionKind, AuditRef, Decision, Obligations, Outcome, PolicyRef,
     QuotaState, Target,
 };
+pub use approval::{Approval, ApprovalStatus, ApprovalVote};
 pub use control::{DecisionRecord, Kill, KillScope, PolicyActivation, PolicyRevision};
 pub use ids::new_id;
+pub use notify::{Delivery, DeliveryStatus, Webhook, WebhookFormat};
 pub use page::{Page, PageRequest};
 pub use registry::*;
 pub use roles::{Permission, Principal, Role};

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::input::{self, InputParts};
 use crate::registry_cache::RegistryCache;
 use crate::{
-    ActionScanner, AuditLog, DecisionRecorder, KillSwitch, NewEntry, NoScanner, PolicySet,
+    ActionScanner, AuditLog, DecisionRecorder, EventBus, KillSwitch, NewEntry, NoScanner, PolicySet,
     QuotaBook, Quotas, Receipt, TenantPolicy,
 };
 
@@ -44,6 +44,8 @@ pub struct Pipeline {
     pub kills: KillSwitch,
     pub policies: PolicySet,
     pub quotas: QuotaBook,
+    /// Live events: decisions here, and whatever the server publishes (kills, activations).
+    pub events: Arc<EventBus>,
     registry: RegistryCache,
     scanner: Arc<dyn ActionScanner>,
     recorder: DecisionRecorder,
@@ -82,6 +84,7 @@ impl Pipeline {
             kills,
             policies,
             quotas: QuotaBook::default(),
+            events: Arc::new(EventBus::new()),
             audit: None,
             config,
         })
@@ -175,6 +178,25 @@ impl Pipeline {
         metrics::counter!("sentinel_decisions_total", "outcome" => decision.outcome.as_str())
             .increment(1);
         metrics::histogram!("sentinel_decision_duration_seconds").record(elapsed.as_secs_f64());
+        self.events.publish(
+            crate::events::kinds::DECISION_MADE,
+            Some(caller.tenant_id),
+            Some(caller.agent_id),
+            serde_json::json!({
+                "decision_id": decision.decision_id,
+                "agent": action.agent,
+                "tool": action.target.tool,
+                "server": action.target.server,
+                "session": action.session,
+                "kind": action.kind,
+                "outcome": decision.outcome,
+                "reasons": decision.reasons,
+                "risk": decision.risk,
+                "approval_id": decision.approval_id,
+                "policy": decision.policy,
+                "audit": decision.audit,
+            }),
+        );
         let mut result = serde_json::to_value(&decision).unwrap_or_default();
         if !shadow.is_null() {
             result["shadow"] = shadow;

@@ -12,6 +12,7 @@
 
 mod audit_log;
 mod decide;
+pub mod events;
 mod guard_scanner;
 mod input;
 mod kill_switch;
@@ -24,6 +25,7 @@ mod simulate;
 
 pub use audit_log::{AuditLog, NewEntry, Receipt};
 pub use decide::{Caller, Pipeline, PipelineConfig};
+pub use events::{Event, EventBus, Subscription};
 pub use guard_scanner::GuardScanner;
 pub use kill_switch::KillSwitch;
 pub use policies::{PolicySet, TenantPolicy};

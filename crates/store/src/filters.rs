@@ -1,6 +1,6 @@
 //! Filters accepted by list queries, and the small builder that turns them into SQL.
 
-use sentinel_core::{AgentStatus, Risk, ToolKind};
+use sentinel_core::{AgentStatus, ApprovalStatus, Risk, ToolKind};
 
 #[derive(Debug, Clone, Default)]
 pub struct AgentFilter {
@@ -17,6 +17,13 @@ pub struct ToolFilter {
     pub risk: Option<Risk>,
     pub server: Option<String>,
     pub is_active: Option<bool>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct ApprovalFilter {
+    pub status: Option<ApprovalStatus>,
+    pub agent: Option<String>,
+    pub tool: Option<String>,
 }
 
 /// A value bound to a numbered placeholder.

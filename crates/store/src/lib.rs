@@ -19,12 +19,13 @@ mod filters;
 mod open;
 mod rows;
 mod sql;
+mod sql_approvals;
 mod sql_audit;
 mod traits;
 
 pub use audit::{AuditFilter, AuditRecord, StoredCheckpoint};
 pub use error::StoreError;
-pub use filters::{AgentFilter, ToolFilter};
+pub use filters::{AgentFilter, ApprovalFilter, ToolFilter};
 pub use open::{open, redact_url, Dialect};
 pub use sql::SqlStore;
 pub use traits::Store;

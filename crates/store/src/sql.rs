@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::filters::{Bind, Conditions};
 use crate::rows::{self, enum_text, millis};
 use crate::{
-    AgentFilter, AuditFilter, AuditRecord, Dialect, Result, Store, StoreError, StoredCheckpoint,
+    AgentFilter, ApprovalFilter, AuditFilter, AuditRecord, Dialect, Result, Store, StoreError, StoredCheckpoint,
     ToolFilter,
 };
 
@@ -618,6 +618,63 @@ impl Store for SqlStore {
                 Ok(Some((tenant, sqlx::Row::try_get(&row, "envelope")?)))
             }
         }
+    }
+    async fn insert_approval(&self, approval: &Approval) -> Result<()> {
+        self.insert_approval_row(approval).await
+    }
+    async fn approval(&self, id: Uuid) -> Result<Option<Approval>> {
+        self.approval_row(id).await
+    }
+    async fn list_approvals(
+        &self,
+        tenant: Uuid,
+        filter: &ApprovalFilter,
+        page: PageRequest,
+    ) -> Result<Page<Approval>> {
+        self.approval_rows(tenant, filter, page).await
+    }
+    async fn pending_approval(
+        &self,
+        tenant: Uuid,
+        agent: Uuid,
+        digest: &str,
+    ) -> Result<Option<Approval>> {
+        self.pending_approval_row(tenant, agent, digest).await
+    }
+    async fn update_approval(&self, approval: &Approval, expected: u32) -> Result<bool> {
+        self.update_approval_row(approval, expected).await
+    }
+    async fn due_approvals(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Approval>> {
+        self.due_approval_rows(now, limit).await
+    }
+    async fn insert_webhook(&self, webhook: &Webhook) -> Result<()> {
+        self.insert_webhook_row(webhook).await
+    }
+    async fn update_webhook(&self, webhook: &Webhook) -> Result<bool> {
+        self.update_webhook_row(webhook).await
+    }
+    async fn delete_webhook(&self, tenant: Uuid, id: Uuid) -> Result<bool> {
+        self.delete_webhook_row(tenant, id).await
+    }
+    async fn webhooks(&self, tenant: Uuid) -> Result<Vec<Webhook>> {
+        self.webhook_rows(tenant).await
+    }
+    async fn insert_deliveries(&self, deliveries: &[Delivery]) -> Result<()> {
+        self.insert_delivery_rows(deliveries).await
+    }
+    async fn update_delivery(&self, delivery: &Delivery) -> Result<()> {
+        self.update_delivery_row(delivery).await
+    }
+    async fn due_deliveries(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Delivery>> {
+        self.due_delivery_rows(now, limit).await
+    }
+    async fn deliveries(
+        &self,
+        tenant: Uuid,
+        webhook: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<Delivery>> {
+        self.delivery_rows(tenant, webhook, page).await
     }
 }
 

@@ -5,7 +5,7 @@ use sentinel_core::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{AgentFilter, AuditFilter, AuditRecord, Result, StoredCheckpoint, ToolFilter};
+use crate::{AgentFilter, ApprovalFilter, AuditFilter, AuditRecord, Result, StoredCheckpoint, ToolFilter};
 
 /// Durable state. Implementations must be safe to share between tasks; every method is one
 /// transaction.
@@ -101,4 +101,43 @@ pub trait Store: Send + Sync + 'static {
     async fn put_manifest(&self, decision: Uuid, tenant: Uuid, envelope: &str) -> Result<()>;
     /// A decision's manifest with its tenant.
     async fn manifest(&self, decision: Uuid) -> Result<Option<(Uuid, String)>>;
+    /// Stores a new approval request.
+    async fn insert_approval(&self, approval: &Approval) -> Result<()>;
+    async fn approval(&self, id: Uuid) -> Result<Option<Approval>>;
+    async fn list_approvals(
+        &self,
+        tenant: Uuid,
+        filter: &ApprovalFilter,
+        page: PageRequest,
+    ) -> Result<Page<Approval>>;
+    /// The pending request of this agent for the action with `digest`, if one exists (an agent
+    /// that asks again waits on the same request).
+    async fn pending_approval(
+        &self,
+        tenant: Uuid,
+        agent: Uuid,
+        digest: &str,
+    ) -> Result<Option<Approval>>;
+    /// Replaces the approval when its stored version is still `expected` (the new record carries
+    /// the next version). `false` means someone else changed it first.
+    async fn update_approval(&self, approval: &Approval, expected: u32) -> Result<bool>;
+    /// Pending requests whose expiry has passed, in every tenant.
+    async fn due_approvals(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Approval>>;
+
+    async fn insert_webhook(&self, webhook: &Webhook) -> Result<()>;
+    async fn update_webhook(&self, webhook: &Webhook) -> Result<bool>;
+    async fn delete_webhook(&self, tenant: Uuid, id: Uuid) -> Result<bool>;
+    async fn webhooks(&self, tenant: Uuid) -> Result<Vec<Webhook>>;
+    /// Queues deliveries in one transaction.
+    async fn insert_deliveries(&self, deliveries: &[Delivery]) -> Result<()>;
+    async fn update_delivery(&self, delivery: &Delivery) -> Result<()>;
+    /// Pending deliveries whose next attempt is due, in every tenant.
+    async fn due_deliveries(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Delivery>>;
+    /// The delivery log of one webhook, oldest first.
+    async fn deliveries(
+        &self,
+        tenant: Uuid,
+        webhook: Uuid,
+        page: PageRequest,
+    ) -> Result<Page<Delivery>>;
 }

@@ -4,6 +4,7 @@ use axum::extract::State;
 use axum::Json;
 use sentinel_audit::entry::EntryKind;
 use sentinel_core::*;
+use sentinel_pipeline::events::kinds;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
@@ -104,6 +105,12 @@ async fn kill(
     if kill.scope == KillScope::Agent {
         set_agent_status(&state, tenant.id, &kill.target, AgentStatus::Killed).await?;
     }
+    state.pipeline.events.publish(
+        kinds::KILL_ACTIVATED,
+        Some(tenant.id),
+        None,
+        serde_json::to_value(&kill).unwrap_or_default(),
+    );
     tracing::warn!(tenant = %tenant.slug, scope = ?kill.scope, target = %kill.target, reason = %kill.reason, "kill switch activated");
     Ok(created(kill))
 }
@@ -146,6 +153,12 @@ async fn restore(
         set_agent_status(&state, tenant, &kill.target, AgentStatus::Active).await?;
     }
     kill.lifted_at = Some(at);
+    state.pipeline.events.publish(
+        kinds::KILL_RESTORED,
+        Some(tenant),
+        None,
+        serde_json::to_value(&kill).unwrap_or_default(),
+    );
     tracing::warn!(scope = ?kill.scope, target = %kill.target, "kill switch lifted");
     Ok(Json(kill))
 }

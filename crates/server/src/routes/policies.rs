@@ -200,6 +200,12 @@ async fn make_active(
         )
         .await?;
     state.pipeline.policies.activate(access.tenant.id, policy);
+    state.pipeline.events.publish(
+        sentinel_pipeline::events::kinds::POLICY_ACTIVATED,
+        Some(access.tenant.id),
+        None,
+        serde_json::json!({"bundle": access.tenant.slug, "revision": revision, "by": access.caller.key_id}),
+    );
     tracing::info!(tenant = %access.tenant.slug, %revision, "policy activated");
     Ok(())
 }
