@@ -225,6 +225,7 @@ async fn register(store: &dyn sentinel_store::Store) -> anyhow::Result<Caller> {
     Ok(Caller {
         tenant_id: tenant.id,
         agent_id: agent.id,
+        key_id: sentinel_core::new_id(),
     })
 }
 

@@ -23,11 +23,13 @@ Examples:
   sentinel check --tool query_metrics --args '{\"query\": \"up\"}'
   sentinel check --tool restart_kubernetes_pod --args '{\"namespace\": \"kube-system\"}'
   sentinel check --tool send_email --provenance tool:web.fetch=untrusted -o json
+  sentinel check --tool rollback_deployment --args '{\"service\": \"api\"}' --wait 10m
+      # held: waits for an operator, then runs the approved action with its grant
 
 Exit status:
   0  allow
   2  deny
-  3  approval_required (the action is held for a human)
+  3  approval_required (the action is held for a human; with --wait: still pending)
   1  error: the decision could not be asked for (server unreachable, wrong key, bad flags)";
 
 /// Ask whether an agent may act: exit 0 allow, 2 deny, 3 approval_required.
@@ -64,6 +66,13 @@ pub struct CheckArgs {
     /// any trust other than `trusted` taints the session
     #[arg(long = "provenance", value_name = "SOURCE=TRUST")]
     provenance: Vec<String>,
+    /// The grant of an approved request for this exact action (Sentinel-Grant header)
+    #[arg(long, value_name = "TOKEN")]
+    grant: Option<String>,
+    /// When the action is held for approval, wait this long (e.g. 90s, 10m) for an operator;
+    /// if approved, resubmit it with its grant and print that decision
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    wait: Option<std::time::Duration>,
     #[command(flatten)]
     client: ClientArgs,
 }
@@ -112,13 +121,39 @@ impl CheckArgs {
 pub async fn check(args: CheckArgs) -> anyhow::Result<ExitCode> {
     let action = args.action()?;
     let c = Client::new(&args.client)?;
-    let d = c.send(Method::POST, "/v1/check", Some(action)).await?;
+    let headers: Vec<(&str, &str)> = args
+        .grant
+        .iter()
+        .map(|g| ("sentinel-grant", g.as_str()))
+        .collect();
+    let mut refused = false;
+    let mut d = c
+        .send_with(Method::POST, "/v1/check", Some(action.clone()), &headers)
+        .await?;
+    if let (Some("approval_required"), Some(wait)) = (d["outcome"].as_str(), args.wait) {
+        match wait_for_grant(&c, &d, wait).await? {
+            Waited::Granted(granted) => {
+                d = c
+                    .send_with(
+                        Method::POST,
+                        "/v1/check",
+                        Some(action),
+                        &[("sentinel-grant", &granted)],
+                    )
+                    .await?;
+            }
+            // Denied, expired or cancelled: the action must not run.
+            Waited::Refused => refused = true,
+            Waited::Pending => {}
+        }
+    }
     if c.json {
         print(&d, &[], true);
     } else {
         print_decision(&d);
     }
     Ok(match d["outcome"].as_str() {
+        _ if refused => ExitCode::from(EXIT_DENY),
         Some("allow") => ExitCode::SUCCESS,
         Some("approval_required") => ExitCode::from(EXIT_APPROVAL),
         _ => ExitCode::from(EXIT_DENY),
@@ -221,4 +256,76 @@ mod tests {
         let cli = Cli::parse_from(["check", "--tool", "t", "--args", "[1]"]);
         assert!(cli.check.action().is_err());
     }
+}
+
+enum Waited {
+    Granted(String),
+    Refused,
+    Pending,
+}
+
+/// Long-polls the held decision's request until it is answered or `wait` runs out.
+async fn wait_for_grant(
+    c: &Client,
+    held: &Value,
+    wait: std::time::Duration,
+) -> anyhow::Result<Waited> {
+    let id = held["approval_id"]
+        .as_str()
+        .ok_or_else(|| anyhow!("the held decision has no approval id"))?;
+    eprintln!(
+        "held for approval {id}; waiting up to {} s for an operator \
+         (`sentinel approvals approve -t TENANT {id} --reason …`)",
+        wait.as_secs()
+    );
+    let deadline = std::time::Instant::now() + wait;
+    loop {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        let a = c
+            .get(&format!(
+                "/v1/approvals/{id}?wait={}s",
+                left.as_secs().clamp(1, 60)
+            ))
+            .await?;
+        match a["status"].as_str() {
+            Some("approved") => {
+                let token = a["grant"]["token"].as_str().ok_or_else(|| {
+                    anyhow!("approval {id} is approved but its grant was already used")
+                })?;
+                eprintln!("approved: {}", a["resolution"].as_str().unwrap_or_default());
+                return Ok(Waited::Granted(token.to_string()));
+            }
+            Some("pending") if left.is_zero() => {
+                eprintln!(
+                    "approval {id} is still pending after {} s; nothing was allowed",
+                    wait.as_secs()
+                );
+                return Ok(Waited::Pending);
+            }
+            Some("pending") => {}
+            _ => {
+                eprintln!(
+                    "approval {id} is {}: {}",
+                    a["status"].as_str().unwrap_or("unknown"),
+                    a["resolution"].as_str().unwrap_or_default()
+                );
+                return Ok(Waited::Refused);
+            }
+        }
+    }
+}
+
+/// `90s`, `10m`, `1h` or seconds.
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let (n, unit) = match s.char_indices().last() {
+        Some((i, 's')) => (&s[..i], 1),
+        Some((i, 'm')) => (&s[..i], 60),
+        Some((i, 'h')) => (&s[..i], 3600),
+        _ => (s, 1),
+    };
+    n.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("{s:?} is not a duration like 90s, 10m or 1h"))
 }

@@ -20,6 +20,8 @@ const SERVER_ENV: &[&str] = &[
     "policy_timeout_ms",
     "audit_origin",
     "audit_strict",
+    "approval_ttl_seconds",
+    "grant_ttl_seconds",
 ];
 
 pub fn load(file: Option<PathBuf>, flags: serde_json::Value) -> anyhow::Result<Config> {

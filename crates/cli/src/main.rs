@@ -1,5 +1,6 @@
 //! `sentinel`: runs the governance server and drives a running one from the command line.
 
+mod approvals;
 mod audit;
 mod bundle_dir;
 mod check;
@@ -63,6 +64,9 @@ enum Command {
     /// Fetch, verify and prove the tamper-evident audit log.
     #[command(subcommand)]
     Audit(audit::AuditCommand),
+    /// The approval queue: list held actions, approve or deny them.
+    #[command(subcommand)]
+    Approvals(approvals::ApprovalCommand),
     /// Verify signed provenance manifests of executed actions.
     #[command(subcommand)]
     Manifest(manifest::ManifestCommand),
@@ -95,6 +99,7 @@ fn main() -> ExitCode {
             Command::Whoami(args) => resources::whoami(args).await.map(done),
             Command::Policy(c) => policy::policy(c).await,
             Command::Audit(c) => audit::audit(c).await.map(done),
+            Command::Approvals(c) => approvals::approvals(c).await.map(done),
             Command::Manifest(c) => manifest::manifest(c).map(done),
             Command::Check(args) => check::check(args).await,
             Command::Decisions(args) => decisions::decisions(args).await.map(done),

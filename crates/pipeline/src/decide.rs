@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::input::{self, InputParts};
 use crate::registry_cache::RegistryCache;
 use crate::{
-    ActionScanner, AuditLog, DecisionRecorder, EventBus, KillSwitch, NewEntry, NoScanner, PolicySet,
-    QuotaBook, Quotas, Receipt, TenantPolicy,
+    ActionScanner, ApprovalConfig, AuditLog, DecisionRecorder, EventBus, KillSwitch, NewEntry,
+    NoScanner, PolicySet, QuotaBook, Quotas, Receipt, TenantPolicy,
 };
 
 #[derive(Debug, Clone)]
@@ -21,6 +21,7 @@ pub struct PipelineConfig {
     /// Answer only once the decision's audit entry is durable (the default). When false, the
     /// entry is written in the background and a crash can lose the newest decisions.
     pub audit_strict: bool,
+    pub approvals: ApprovalConfig,
 }
 
 impl Default for PipelineConfig {
@@ -28,6 +29,7 @@ impl Default for PipelineConfig {
         PipelineConfig {
             policy_timeout: Duration::from_millis(100),
             audit_strict: true,
+            approvals: ApprovalConfig::default(),
         }
     }
 }
@@ -37,6 +39,8 @@ impl Default for PipelineConfig {
 pub struct Caller {
     pub tenant_id: Uuid,
     pub agent_id: Uuid,
+    /// The agent's key: it can never answer the approval requests it causes.
+    pub key_id: Uuid,
 }
 
 pub struct Pipeline {
@@ -47,10 +51,14 @@ pub struct Pipeline {
     /// Live events: decisions here, and whatever the server publishes (kills, activations).
     pub events: Arc<EventBus>,
     registry: RegistryCache,
-    scanner: Arc<dyn ActionScanner>,
+    pub(crate) scanner: Arc<dyn ActionScanner>,
     recorder: DecisionRecorder,
     audit: Option<Arc<AuditLog>>,
     config: PipelineConfig,
+    /// Keys the MAC of grant tokens.
+    pub(crate) grant_key: [u8; 32],
+    /// Serialises approval transitions on this node (the store's version check covers others).
+    pub(crate) approval_lock: tokio::sync::Mutex<()>,
 }
 
 /// The parts of a decision that policy did not make.
@@ -87,6 +95,8 @@ impl Pipeline {
             events: Arc::new(EventBus::new()),
             audit: None,
             config,
+            grant_key: rand::random(),
+            approval_lock: tokio::sync::Mutex::new(()),
         })
     }
 
@@ -98,6 +108,13 @@ impl Pipeline {
     /// Records every decision in `audit` before answering (see [`PipelineConfig::audit_strict`]).
     pub fn with_audit(mut self, audit: Arc<AuditLog>) -> Pipeline {
         self.audit = Some(audit);
+        self
+    }
+
+    /// Keys grant tokens with `key` (kept in the data directory, so grants survive a restart).
+    /// Without it, a random key lives as long as the process.
+    pub fn with_grant_key(mut self, key: [u8; 32]) -> Pipeline {
+        self.grant_key = key;
         self
     }
 
@@ -120,7 +137,18 @@ impl Pipeline {
     }
 
     /// Decides `action` for `caller`. Never fails: every error becomes a `deny` with its reason.
-    pub async fn decide(&self, caller: Caller, mut action: Action) -> Decision {
+    pub async fn decide(&self, caller: Caller, action: Action) -> Decision {
+        self.decide_with_grant(caller, action, None).await
+    }
+
+    /// Decides `action`, presenting `grant` (from an approved request) in case policy holds it
+    /// for approval: a valid grant for this exact action allows it, once.
+    pub async fn decide_with_grant(
+        &self,
+        caller: Caller,
+        mut action: Action,
+        grant: Option<&str>,
+    ) -> Decision {
         let started = Instant::now();
         let decision_id = new_id();
         let mut record_input = serde_json::Value::Null;
@@ -129,6 +157,8 @@ impl Pipeline {
         let decision = match self
             .evaluate(
                 caller,
+                decision_id,
+                grant,
                 &mut action,
                 &mut record_input,
                 &mut revision,
@@ -248,9 +278,12 @@ impl Pipeline {
         input
     }
 
+    #[allow(clippy::too_many_arguments)]
     async fn evaluate(
         &self,
         caller: Caller,
+        decision_id: Uuid,
+        grant: Option<&str>,
         action: &mut Action,
         record_input: &mut serde_json::Value,
         revision: &mut String,
@@ -371,7 +404,7 @@ impl Pipeline {
             revision: revision.clone(),
         });
         let mut decision = Decision {
-            decision_id: Uuid::nil(),
+            decision_id,
             outcome: match verdict.outcome {
                 sentinel_policy::Outcome::Allow => Outcome::Allow,
                 sentinel_policy::Outcome::Deny => Outcome::Deny,
@@ -387,6 +420,57 @@ impl Pipeline {
             policy: policy_ref,
             audit: None,
         };
+
+        // Approval: a valid grant for this exact action allows it; without one, the action
+        // waits for a human.
+        let mut granted = None;
+        if decision.outcome == Outcome::ApprovalRequired {
+            let digest = action_digest(action);
+            match grant {
+                Some(token) => match self.check_grant(token, tenant.id, agent.id, &digest).await {
+                    Ok(approval) => {
+                        decision.outcome = Outcome::Allow;
+                        decision.approval_id = Some(approval.id);
+                        decision.reasons = vec![format!(
+                            "held for approval ({}) and {} in {}",
+                            decision.reasons.join("; "),
+                            approval.resolution.as_deref().unwrap_or("approved"),
+                            approval.id
+                        )];
+                        granted = Some(approval);
+                    }
+                    Err(reason) => {
+                        decision.outcome = Outcome::Deny;
+                        decision.reasons = vec![reason];
+                    }
+                },
+                None => {
+                    let held = self
+                        .hold(crate::approvals::Hold {
+                            tenant_id: tenant.id,
+                            agent_id: agent.id,
+                            key_id: caller.key_id,
+                            decision_id,
+                            action,
+                            digest: &digest,
+                            reasons: &decision.reasons,
+                            risk: decision.risk,
+                            approvers: verdict.approvers,
+                            ttl_seconds: verdict.approval_ttl_seconds,
+                        })
+                        .await;
+                    match held {
+                        Ok(approval) => decision.approval_id = Some(approval.id),
+                        Err(e) => {
+                            decision.outcome = Outcome::Deny;
+                            decision.reasons = vec![format!(
+                                "denied because the approval request could not be recorded: {e}"
+                            )];
+                        }
+                    }
+                }
+            }
+        }
 
         // Quota: only allowed actions spend.
         if decision.outcome == Outcome::Allow {
@@ -406,6 +490,13 @@ impl Pipeline {
                     )];
                     decision.quota = Some(state);
                 }
+            }
+        }
+        // The grant is used up only by an action that is really allowed.
+        if let (Some(approval), Outcome::Allow) = (granted, decision.outcome) {
+            if let Err(reason) = self.use_grant(approval, decision_id).await {
+                decision.outcome = Outcome::Deny;
+                decision.reasons = vec![reason];
             }
         }
         Ok(decision)
@@ -449,9 +540,19 @@ fn audit_entry(
             "findings": findings,
             "obligations": d.obligations,
             "quota": d.quota,
+            "approval_id": d.approval_id,
             "provenance": action.context.provenance,
         }),
     }
+}
+
+/// What a grant is bound to: the SHA-256 of the canonical (RFC 8785) action, with the tenant
+/// and agent filled in from the key.
+fn action_digest(action: &Action) -> String {
+    use sentinel_audit::canonical::{canonical_json, sha256_label};
+    sha256_label(canonical_json(
+        &serde_json::to_value(action).unwrap_or_default(),
+    ))
 }
 
 fn audit_ref(r: Receipt) -> AuditRef {

@@ -95,7 +95,10 @@ impl Default for EventBus {
 impl EventBus {
     pub fn new() -> EventBus {
         let (tx, _) = broadcast::channel(1024);
-        let boot = format!("{:x}", sentinel_core::ids::now().unix_timestamp_nanos() / 1_000_000);
+        let boot = format!(
+            "{:x}",
+            sentinel_core::ids::now().unix_timestamp_nanos() / 1_000_000
+        );
         EventBus {
             boot,
             state: Mutex::new(Ring {
@@ -194,7 +197,14 @@ mod tests {
 
     fn publish(bus: &EventBus, n: usize) -> Vec<Arc<Event>> {
         (0..n)
-            .map(|i| bus.publish(kinds::DECISION_MADE, None, None, serde_json::json!({"i": i})))
+            .map(|i| {
+                bus.publish(
+                    kinds::DECISION_MADE,
+                    None,
+                    None,
+                    serde_json::json!({"i": i}),
+                )
+            })
             .collect()
     }
 
@@ -205,7 +215,10 @@ mod tests {
         let sub = bus.subscribe(Some(&sent[1].id));
         assert!(!sub.gap);
         let ids: Vec<_> = sub.backlog.iter().map(|e| e.id.clone()).collect();
-        assert_eq!(ids, sent[2..].iter().map(|e| e.id.clone()).collect::<Vec<_>>());
+        assert_eq!(
+            ids,
+            sent[2..].iter().map(|e| e.id.clone()).collect::<Vec<_>>()
+        );
         // Resuming from the newest event replays nothing and is not a gap.
         let sub = bus.subscribe(Some(&sent[4].id));
         assert!(!sub.gap && sub.backlog.is_empty());

@@ -10,6 +10,7 @@
 //! `/v1/check` API, the MCP and LLM gateways) only translate their protocol into an
 //! [`Action`](sentinel_core::Action) and back.
 
+mod approvals;
 mod audit_log;
 mod decide;
 pub mod events;
@@ -23,6 +24,7 @@ mod registry_cache;
 mod scan;
 mod simulate;
 
+pub use approvals::{spawn_approval_expiry, ApprovalConfig, ApprovalError, Approver};
 pub use audit_log::{AuditLog, NewEntry, Receipt};
 pub use decide::{Caller, Pipeline, PipelineConfig};
 pub use events::{Event, EventBus, Subscription};

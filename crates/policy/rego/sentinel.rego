@@ -61,9 +61,20 @@ default reasons := []
 
 redactions := sort([p | some p in data.sentinel.redact])
 
+# How a held action is approved, from the bundle's data (defaults, then per-tool overrides):
+#   {"approvals": {"approvers": 1, "ttl_seconds": 900,
+#                  "tools": {"rollback_deployment": {"approvers": 2, "ttl_seconds": 300}}}}
+# `approvers` distinct operators must approve (any denial denies); an unanswered request expires
+# after `ttl_seconds` (the server's default when absent).
+approval_settings := object.union(
+	object.remove(object.get(data, "approvals", {}), ["tools"]),
+	object.get(data, ["approvals", "tools", input.action.target.tool], {}),
+)
+
 decision := {
 	"outcome": outcome,
 	"reasons": reasons,
 	"risk": risk,
 	"obligations": {"redact": redactions},
+	"approval": approval_settings,
 }

@@ -19,6 +19,10 @@ pub struct Verdict {
     pub risk: Risk,
     /// JSON paths the enforcement point must redact.
     pub redact: Vec<String>,
+    /// How many distinct operators must approve a held action (1 to 10).
+    pub approvers: u32,
+    /// How long a held action waits for an answer; `None` for the server's default.
+    pub approval_ttl_seconds: Option<u32>,
 }
 
 impl Verdict {
@@ -42,7 +46,25 @@ impl Verdict {
                 })
                 .collect()
         };
+        let settings = &v["approval"];
+        let approvers = match &settings["approvers"] {
+            serde_json::Value::Null => 1,
+            n => n.as_u64().filter(|n| (1..=10).contains(n)).ok_or_else(|| {
+                format!("approval.approvers {n} is not a whole number from 1 to 10")
+            })? as u32,
+        };
+        let approval_ttl_seconds = match &settings["ttl_seconds"] {
+            serde_json::Value::Null => None,
+            n => Some(
+                n.as_u64()
+                    .filter(|n| (1..=7 * 86_400).contains(n))
+                    .ok_or_else(|| format!("approval.ttl_seconds {n} is not from 1 to 604800"))?
+                    as u32,
+            ),
+        };
         Ok(Verdict {
+            approvers,
+            approval_ttl_seconds,
             outcome,
             risk,
             reasons: strings(&v["reasons"], "reasons")?,

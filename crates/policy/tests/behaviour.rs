@@ -155,3 +155,49 @@ fn rules_that_fired_are_not_reported_as_never_fired() {
     let lines: Vec<u32> = never.iter().map(|r| r.line).collect();
     assert_eq!(lines, vec![13], "only the rule no input reached: {never:?}");
 }
+
+#[test]
+fn approval_settings_come_from_bundle_data_with_per_tool_overrides() {
+    let bundle = Bundle::new()
+        .module(
+            "hold.rego",
+            "package sentinel\napproval contains \"held\" if input.action.target.tool != \"\"\n",
+        )
+        .data(json!({"approvals": {"approvers": 1, "ttl_seconds": 600,
+            "tools": {"rollback": {"approvers": 2, "ttl_seconds": 60}}}}));
+    let policy = CompiledPolicy::compile(&bundle, Limits::default()).unwrap();
+    let verdict = |tool: &str| {
+        policy
+            .evaluate(json!({"action": {"target": {"tool": tool}}}).into())
+            .unwrap()
+    };
+    let plain = verdict("restart");
+    assert_eq!(
+        (plain.approvers, plain.approval_ttl_seconds),
+        (1, Some(600))
+    );
+    let strict = verdict("rollback");
+    assert_eq!(strict.outcome, Outcome::ApprovalRequired);
+    assert_eq!(
+        (strict.approvers, strict.approval_ttl_seconds),
+        (2, Some(60))
+    );
+
+    // No settings: one approver, the server's default expiry.
+    let empty = || Bundle::new().module("empty.rego", "package sentinel\n");
+    let bare = CompiledPolicy::compile(&empty(), Limits::default()).unwrap();
+    let v = bare
+        .evaluate(json!({"action": {"target": {"tool": "x"}}}).into())
+        .unwrap();
+    assert_eq!((v.approvers, v.approval_ttl_seconds), (1, None));
+
+    // Nonsense settings fail closed rather than being guessed at.
+    let bad = CompiledPolicy::compile(
+        &empty().data(json!({"approvals": {"approvers": 0}})),
+        Limits::default(),
+    )
+    .unwrap();
+    assert!(bad
+        .evaluate(json!({"action": {"target": {"tool": "x"}}}).into())
+        .is_err());
+}

@@ -29,6 +29,11 @@ pub struct Config {
     pub audit_origin: String,
     /// Answer a decision only once its audit entry is durable.
     pub audit_strict: bool,
+    /// How long a held action waits for an operator before it expires (policy can say
+    /// otherwise per tool).
+    pub approval_ttl_seconds: u64,
+    /// How long an approved grant stays usable.
+    pub grant_ttl_seconds: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,6 +56,8 @@ impl Default for Config {
             policy_timeout_ms: 100,
             audit_origin: "sentinel.local/audit".into(),
             audit_strict: true,
+            approval_ttl_seconds: 15 * 60,
+            grant_ttl_seconds: 10 * 60,
         }
     }
 }

@@ -25,6 +25,7 @@ use crate::problem::Problem;
         (name = "decisions", description = "Ask before acting; the decision log"),
         (name = "policies", description = "Rego bundles: push, validate, test, simulate, activate"),
         (name = "kill switch", description = "Stop a tenant, agent, tool or session at once"),
+        (name = "approvals", description = "Held actions: operators answer, agents collect single-use grants"),
         (name = "audit", description = "Tamper-evident log: checkpoints, proofs, export"),
         (name = "provenance", description = "Signed manifests of executed actions (DSSE, in-toto)"),
         (name = "guard", description = "Secrets, PII, prompt injection and dangerous commands"),

@@ -35,6 +35,10 @@ impl AppState {
         let pipeline_config = sentinel_pipeline::PipelineConfig {
             policy_timeout: std::time::Duration::from_millis(config.policy_timeout_ms),
             audit_strict: config.audit_strict,
+            approvals: sentinel_pipeline::ApprovalConfig {
+                request_ttl: std::time::Duration::from_secs(config.approval_ttl_seconds),
+                grant_ttl: std::time::Duration::from_secs(config.grant_ttl_seconds),
+            },
         };
         let signer = crate::bootstrap::load_or_create_signer(
             &config.data_dir.join("audit.key"),
@@ -55,12 +59,17 @@ impl AppState {
         let pipeline = sentinel_pipeline::Pipeline::start(store.clone(), pipeline_config)
             .await?
             .with_scanner(Arc::new(scanner))
-            .with_audit(audit.clone());
+            .with_audit(audit.clone())
+            .with_grant_key(crate::bootstrap::load_or_create_key(
+                &config.data_dir.join("grant.key"),
+            )?);
+        let pipeline = Arc::new(pipeline);
+        sentinel_pipeline::spawn_approval_expiry(pipeline.clone());
         Ok(AppState {
             store,
             keys: KeyCache::default(),
             config: Arc::new(config),
-            pipeline: Arc::new(pipeline),
+            pipeline,
             guard,
             redaction_key: Arc::new(redaction_key),
             audit,

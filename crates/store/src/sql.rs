@@ -11,8 +11,8 @@ use uuid::Uuid;
 use crate::filters::{Bind, Conditions};
 use crate::rows::{self, enum_text, millis};
 use crate::{
-    AgentFilter, ApprovalFilter, AuditFilter, AuditRecord, Dialect, Result, Store, StoreError, StoredCheckpoint,
-    ToolFilter,
+    AgentFilter, ApprovalFilter, AuditFilter, AuditRecord, Dialect, Result, Store, StoreError,
+    StoredCheckpoint, ToolFilter,
 };
 
 /// A store over a connection pool of either dialect.

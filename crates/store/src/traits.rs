@@ -5,7 +5,9 @@ use sentinel_core::*;
 use time::OffsetDateTime;
 use uuid::Uuid;
 
-use crate::{AgentFilter, ApprovalFilter, AuditFilter, AuditRecord, Result, StoredCheckpoint, ToolFilter};
+use crate::{
+    AgentFilter, ApprovalFilter, AuditFilter, AuditRecord, Result, StoredCheckpoint, ToolFilter,
+};
 
 /// Durable state. Implementations must be safe to share between tasks; every method is one
 /// transaction.

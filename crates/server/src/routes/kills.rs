@@ -105,6 +105,15 @@ async fn kill(
     if kill.scope == KillScope::Agent {
         set_agent_status(&state, tenant.id, &kill.target, AgentStatus::Killed).await?;
     }
+    // Pending requests in scope can no longer be approved into anything.
+    match state.pipeline.cancel_in_scope(&kill).await {
+        Ok(0) => {}
+        Ok(n) => tracing::warn!(
+            cancelled = n,
+            "kill switch cancelled pending approval requests"
+        ),
+        Err(e) => tracing::error!(error = %e, "kill applied but pending approvals not cancelled"),
+    }
     state.pipeline.events.publish(
         kinds::KILL_ACTIVATED,
         Some(tenant.id),

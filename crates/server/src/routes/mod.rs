@@ -6,6 +6,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::AppState;
 
 pub mod agents;
+pub mod approvals;
 pub mod audit;
 pub mod check;
 pub mod health;
@@ -27,6 +28,7 @@ pub fn authenticated() -> OpenApiRouter<AppState> {
         .merge(whoami::routes())
         .merge(check::routes())
         .merge(kills::routes())
+        .merge(approvals::routes())
         .merge(policies::routes())
         .merge(scan::routes())
         .merge(audit::routes())

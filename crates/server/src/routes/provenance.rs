@@ -14,7 +14,9 @@ use base64::Engine;
 use sentinel_audit::canonical::{canonical_json, sha256};
 use sentinel_audit::dsse::{DsseVerifier, Envelope};
 use sentinel_audit::entry::EntryKind;
-use sentinel_audit::intoto::{AuditReference, InputLabel, ProvenancePredicate, Statement, Subject};
+use sentinel_audit::intoto::{
+    ApprovalRecord, AuditReference, InputLabel, ProvenancePredicate, Statement, Subject,
+};
 use sentinel_audit::merkle;
 use sentinel_core::{DecisionRecord, Permission, Principal, Role};
 use serde::{Deserialize, Serialize};
@@ -79,6 +81,30 @@ async fn find_decision(state: &AppState, id: Uuid) -> ApiResult<DecisionRecord> 
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     Err(ApiError::not_found(format!("decision {id}")).with_field("decision_id"))
+}
+
+/// The operators who approved the action, when it was allowed by a grant.
+async fn approvals_of(state: &AppState, record: &DecisionRecord) -> ApiResult<Vec<ApprovalRecord>> {
+    let Some(id) = record.result["approval_id"]
+        .as_str()
+        .and_then(|id| Uuid::try_parse(id).ok())
+    else {
+        return Ok(vec![]);
+    };
+    let approval = state.store.approval(id).await?;
+    Ok(approval
+        .into_iter()
+        .filter(|a| a.tenant_id == record.tenant_id)
+        .flat_map(|a| a.votes)
+        .filter(|v| v.granted)
+        .map(|v| ApprovalRecord {
+            who: format!("{} (key {})", v.key_name, v.key_id),
+            when: v
+                .at
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default(),
+        })
+        .collect())
 }
 
 fn digest_map(bytes: &[u8]) -> std::collections::BTreeMap<String, String> {
@@ -166,8 +192,7 @@ async fn sign(
         action_type: action["kind"].as_str().unwrap_or("tool_call").to_string(),
         parameters_digest: digest_map(&canonical_json(&action["arguments"])),
         policy_revision: record.revision.clone(),
-        // Approvals arrive with the approval workflow; an allowed action needed none.
-        approvals: vec![],
+        approvals: approvals_of(&state, &record).await?,
         input_provenance: serde_json::from_value::<Vec<InputLabel>>(
             action["context"]["provenance"].clone(),
         )
