@@ -211,53 +211,6 @@ fn print_decision(d: &Value) {
     println!("decision  {}", s(&d["decision_id"]));
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use clap::Parser;
-
-    #[derive(Parser)]
-    struct Cli {
-        #[command(flatten)]
-        check: CheckArgs,
-    }
-
-    #[test]
-    fn flags_become_an_action() {
-        let cli = Cli::parse_from([
-            "check",
-            "--tool",
-            "send_email",
-            "--server",
-            "mail",
-            "--args",
-            r#"{"to": "a@b.c"}"#,
-            "--session",
-            "s-1",
-            "--provenance",
-            "tool:web.fetch=untrusted",
-            "--label",
-            "team=sre",
-        ]);
-        let a = cli.check.action().unwrap();
-        assert_eq!(a["target"], json!({"tool": "send_email", "server": "mail"}));
-        assert_eq!(a["arguments"]["to"], "a@b.c");
-        assert_eq!(a["session"], "s-1");
-        assert_eq!(a["kind"], "tool_call");
-        assert_eq!(
-            a["context"]["provenance"],
-            json!([{"source": "tool:web.fetch", "trust": "untrusted"}])
-        );
-        assert_eq!(a["context"]["labels"]["team"], "sre");
-    }
-
-    #[test]
-    fn arguments_must_be_an_object() {
-        let cli = Cli::parse_from(["check", "--tool", "t", "--args", "[1]"]);
-        assert!(cli.check.action().is_err());
-    }
-}
-
 enum Waited {
     Granted(String),
     Refused,
@@ -328,4 +281,51 @@ fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
         .and_then(|n| n.checked_mul(unit))
         .map(std::time::Duration::from_secs)
         .ok_or_else(|| format!("{s:?} is not a duration like 90s, 10m or 1h"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        check: CheckArgs,
+    }
+
+    #[test]
+    fn flags_become_an_action() {
+        let cli = Cli::parse_from([
+            "check",
+            "--tool",
+            "send_email",
+            "--server",
+            "mail",
+            "--args",
+            r#"{"to": "a@b.c"}"#,
+            "--session",
+            "s-1",
+            "--provenance",
+            "tool:web.fetch=untrusted",
+            "--label",
+            "team=sre",
+        ]);
+        let a = cli.check.action().unwrap();
+        assert_eq!(a["target"], json!({"tool": "send_email", "server": "mail"}));
+        assert_eq!(a["arguments"]["to"], "a@b.c");
+        assert_eq!(a["session"], "s-1");
+        assert_eq!(a["kind"], "tool_call");
+        assert_eq!(
+            a["context"]["provenance"],
+            json!([{"source": "tool:web.fetch", "trust": "untrusted"}])
+        );
+        assert_eq!(a["context"]["labels"]["team"], "sre");
+    }
+
+    #[test]
+    fn arguments_must_be_an_object() {
+        let cli = Cli::parse_from(["check", "--tool", "t", "--args", "[1]"]);
+        assert!(cli.check.action().is_err());
+    }
 }
