@@ -10,6 +10,23 @@ use std::time::{Duration, Instant};
 use common::{acme_with_agent, ok, run, sentinel, start, stderr, stdout};
 use serde_json::Value;
 
+/// Waits for the first pending request of `acme` to reach the operator's queue.
+fn first_pending(server: &common::Server) -> Value {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let out = ok(run(
+            server,
+            &["approvals", "list", "-t", "acme", "-o", "json"],
+        ));
+        let items: Vec<Value> = serde_json::from_str(&out).unwrap();
+        if let Some(first) = items.first() {
+            return first.clone();
+        }
+        assert!(Instant::now() < deadline, "no request reached the queue");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
 #[test]
 fn a_held_check_waits_for_an_operator_and_then_runs_once() {
     let data = tempfile::tempdir().unwrap();
@@ -36,22 +53,7 @@ fn a_held_check_waits_for_an_operator_and_then_runs_once() {
         .unwrap();
 
     // The operator's queue shows it.
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let pending = loop {
-        let out = ok(run(
-            &server,
-            &["approvals", "list", "-t", "acme", "-o", "json"],
-        ));
-        let items: Vec<Value> = serde_json::from_str(&out).unwrap();
-        if let Some(first) = items.first() {
-            break first.clone();
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the held check never reached the queue"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let pending = first_pending(&server);
     assert_eq!(pending["tool"], "rollback_deployment");
     let table = ok(run(&server, &["approvals", "list", "-t", "acme"]));
     assert!(
@@ -122,19 +124,7 @@ fn a_held_check_waits_for_an_operator_and_then_runs_once() {
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(10);
-    let id = loop {
-        let out = ok(run(
-            &server,
-            &["approvals", "list", "-t", "acme", "-o", "json"],
-        ));
-        let items: Vec<Value> = serde_json::from_str(&out).unwrap();
-        if let Some(first) = items.first() {
-            break first["id"].as_str().unwrap().to_string();
-        }
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let id = first_pending(&server)["id"].as_str().unwrap().to_string();
     ok(run(
         &server,
         &["approvals", "deny", &id, "--reason", "freeze"],
@@ -142,4 +132,32 @@ fn a_held_check_waits_for_an_operator_and_then_runs_once() {
     let done = waiting.wait_with_output().unwrap();
     assert_eq!(done.status.code(), Some(2), "stderr: {}", stderr(&done));
     assert!(stderr(&done).contains("freeze"), "{}", stderr(&done));
+}
+
+/// The example in docs/approvals.md, run as written: held, approved by an operator, then run.
+#[test]
+fn the_documented_agent_example_runs() {
+    let data = tempfile::tempdir().unwrap();
+    let server = start(data.path());
+    let agent_key = acme_with_agent(&server);
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../docs/examples/approval_agent.py"
+    );
+    let agent = std::process::Command::new("python3")
+        .arg(script)
+        .env("SENTINEL_URL", &server.url)
+        .env("SENTINEL_API_KEY", &agent_key)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("python3 runs the example");
+    let id = first_pending(&server)["id"].as_str().unwrap().to_string();
+    ok(run(
+        &server,
+        &["approvals", "approve", &id, "--reason", "SLO breach"],
+    ));
+    let done = agent.wait_with_output().unwrap();
+    assert_eq!(done.status.code(), Some(0), "stderr: {}", stderr(&done));
+    assert_eq!(stdout(&done).trim(), "rolled payments-api back to v41");
 }

@@ -201,3 +201,26 @@ fn approval_settings_come_from_bundle_data_with_per_tool_overrides() {
         .evaluate(json!({"action": {"target": {"tool": "x"}}}).into())
         .is_err());
 }
+
+#[test]
+fn a_rule_of_the_bundle_can_raise_a_risk() {
+    let bundle = Bundle::new()
+        .module(
+            "prod.rego",
+            "package sentinel\n\nknown_risk(\"critical\") if input.action.arguments.namespace == \"production\"\n",
+        )
+        .data(json!({"risk_matrix": {"restart": "safe"}}));
+    let policy = CompiledPolicy::compile(&bundle, Limits::default()).unwrap();
+    let verdict = |ns: &str| {
+        policy
+            .evaluate(
+                json!({"action": {"target": {"tool": "restart"}, "arguments": {"namespace": ns}}})
+                    .into(),
+            )
+            .unwrap()
+    };
+    assert_eq!(verdict("staging").risk, sentinel_core::Risk::Safe);
+    let prod = verdict("production");
+    assert_eq!(prod.risk, sentinel_core::Risk::Critical);
+    assert_eq!(prod.outcome, Outcome::ApprovalRequired);
+}
