@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use sentinel_core::*;
-use sentinel_store::{AgentFilter, Store, StoreError, ToolFilter};
+use sentinel_store::{AgentFilter, ApprovalFilter, Store, StoreError, ToolFilter};
 use time::Duration;
 use uuid::Uuid;
 
@@ -37,6 +37,7 @@ on_both_backends!(
     tenants_are_isolated,
     deleting_a_tenant_removes_what_it_owns,
     migrations_are_idempotent,
+    approvals_change_only_from_the_version_read,
 );
 
 fn tenant(slug: &str) -> Tenant {
@@ -431,4 +432,93 @@ async fn migrations_are_idempotent(store: Arc<dyn Store>, url: String) {
     store.insert_tenant(&t).await.unwrap();
     let again = sentinel_store::open(&url).await.unwrap();
     assert_eq!(again.tenant("kept").await.unwrap(), Some(t));
+}
+
+async fn approvals_change_only_from_the_version_read(store: Arc<dyn Store>, _url: String) {
+    let t = tenant("acme");
+    store.insert_tenant(&t).await.unwrap();
+    let now = ids::now();
+    let action: Action = serde_json::from_value(serde_json::json!(
+        {"kind": "tool_call", "target": {"tool": "rollback"}, "arguments": {"to": "v41"}}
+    ))
+    .unwrap();
+    let pending = Approval {
+        id: new_id(),
+        tenant_id: t.id,
+        decision_id: new_id(),
+        agent_id: new_id(),
+        agent: "bot".into(),
+        tool: "rollback".into(),
+        session: None,
+        action,
+        action_digest: "sha256:ab".into(),
+        reasons: vec!["needs a human".into()],
+        risk: Risk::Critical,
+        required_approvals: 1,
+        votes: vec![],
+        status: ApprovalStatus::Pending,
+        resolution: None,
+        requested_by: new_id(),
+        created_at: now,
+        expires_at: now + Duration::seconds(1),
+        decided_at: None,
+        grant_expires_at: None,
+        grant_used_at: None,
+        grant_decision_id: None,
+        version: 0,
+    };
+    store.insert_approval(&pending).await.unwrap();
+    assert_eq!(
+        store.approval(pending.id).await.unwrap(),
+        Some(pending.clone())
+    );
+    let found = store
+        .pending_approval(t.id, pending.agent_id, "sha256:ab")
+        .await
+        .unwrap();
+    assert_eq!(found.map(|a| a.id), Some(pending.id));
+
+    // Two writers read version 0; only the first change lands.
+    let mut approved = pending.clone();
+    approved.status = ApprovalStatus::Approved;
+    approved.version = 1;
+    let mut denied = pending.clone();
+    denied.status = ApprovalStatus::Denied;
+    denied.version = 1;
+    assert!(store.update_approval(&approved, 0).await.unwrap());
+    assert!(!store.update_approval(&denied, 0).await.unwrap());
+    let stored = store.approval(pending.id).await.unwrap().unwrap();
+    assert_eq!(stored.status, ApprovalStatus::Approved);
+    assert!(store
+        .pending_approval(t.id, pending.agent_id, "sha256:ab")
+        .await
+        .unwrap()
+        .is_none());
+
+    // Filters and the expiry sweep see only what they should.
+    let by_status = |status| ApprovalFilter {
+        status: Some(status),
+        ..Default::default()
+    };
+    let page = PageRequest::default();
+    let listed = store
+        .list_approvals(t.id, &by_status(ApprovalStatus::Approved), page)
+        .await
+        .unwrap();
+    assert_eq!(listed.items.len(), 1);
+    let none = store
+        .list_approvals(t.id, &by_status(ApprovalStatus::Pending), page)
+        .await
+        .unwrap();
+    assert!(none.items.is_empty());
+    let mut second = pending.clone();
+    second.id = new_id();
+    store.insert_approval(&second).await.unwrap();
+    let later = now + Duration::seconds(5);
+    let due = store.due_approvals(later, 10).await.unwrap();
+    assert_eq!(
+        due.iter().map(|a| a.id).collect::<Vec<_>>(),
+        vec![second.id]
+    );
+    assert!(store.due_approvals(now, 10).await.unwrap().is_empty());
 }
