@@ -279,17 +279,25 @@ fn evaluate_only(
     args: &Args,
     label: &str,
 ) -> anyhow::Result<Series> {
-    let compiled =
-        CompiledPolicy::compile(bundle, Limits::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    // On the VM, so that the same compiled policy times both evaluators.
+    let vm = Limits {
+        evaluator: sentinel_policy::Evaluator::Vm,
+        ..Limits::default()
+    };
+    let compiled = CompiledPolicy::compile(bundle, vm).map_err(|e| anyhow::anyhow!("{e}"))?;
     let value = sentinel_policy::Value::from(input.clone());
-    let (mut with_conversion, mut prebuilt) = (Series::default(), Series::default());
+    let (mut with_conversion, mut prebuilt, mut interpreted) =
+        (Series::default(), Series::default(), Series::default());
     timed(args.warmup, args.budget, || {
         compiled.evaluate(value.clone()).expect("evaluates");
     });
     for _ in 0..args.runs {
         let started = Instant::now();
+        // What the pipeline pays on its default evaluator, the interpreter.
         let s = timed(args.iterations, args.budget, || {
-            compiled.evaluate(input.clone().into()).expect("evaluates");
+            compiled
+                .evaluate_interpreted(input.clone().into())
+                .expect("evaluates");
         });
         with_conversion.push(s, started.elapsed());
         let started = Instant::now();
@@ -297,9 +305,29 @@ fn evaluate_only(
             compiled.evaluate(value.clone()).expect("evaluates");
         });
         prebuilt.push(s, started.elapsed());
+        // The same on the tree-walking interpreter, for comparison in the same run.
+        let started = Instant::now();
+        let s = timed(args.iterations, args.budget, || {
+            compiled
+                .evaluate_interpreted(value.clone())
+                .expect("evaluates");
+        });
+        interpreted.push(s, started.elapsed());
     }
-    with_conversion.print(&format!("evaluate only, {label}-rule, incl. JSON→Value"));
-    prebuilt.print(&format!("evaluate only, {label}-rule, prebuilt Value"));
+    with_conversion.print(&format!(
+        "evaluate only, {label}-rule, incl. JSON→Value, VM"
+    ));
+    prebuilt.print(&format!(
+        "evaluate only, {label}-rule, prebuilt Value ({})",
+        if compiled.on_bytecode() {
+            "bytecode VM"
+        } else {
+            "interpreter: no bytecode"
+        }
+    ));
+    interpreted.print(&format!(
+        "evaluate only, {label}-rule, prebuilt Value, interpreter"
+    ));
     Ok(with_conversion)
 }
 

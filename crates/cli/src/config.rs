@@ -18,6 +18,7 @@ const SERVER_ENV: &[&str] = &[
     "max_body_bytes",
     "metrics_public",
     "policy_timeout_ms",
+    "policy_evaluator",
     "audit_origin",
     "audit_strict",
     "approval_ttl_seconds",

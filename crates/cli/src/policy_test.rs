@@ -54,6 +54,7 @@ pub async fn run(args: TestArgs) -> anyhow::Result<ExitCode> {
         None => {
             let limits = sentinel_policy::Limits {
                 timeout: Duration::from_millis(args.timeout_ms),
+                ..Default::default()
             };
             let compiled = match bundle_dir::compile_offline(&bundle, limits) {
                 Ok(c) => c,

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sentinel_core::*;
-use sentinel_policy::{CompiledPolicy, Limits, PolicyError};
+use sentinel_policy::{CompiledPolicy, Evaluator, Limits, PolicyError};
 use sentinel_store::Store;
 use uuid::Uuid;
 
@@ -18,6 +18,8 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
     pub policy_timeout: Duration,
+    /// Which evaluator decides (see [`Evaluator`]): the interpreter unless chosen otherwise.
+    pub evaluator: Evaluator,
     /// Answer only once the decision's audit entry is durable (the default). When false, the
     /// entry is written in the background and a crash can lose the newest decisions.
     pub audit_strict: bool,
@@ -28,8 +30,18 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         PipelineConfig {
             policy_timeout: Duration::from_millis(100),
+            evaluator: Evaluator::Interpreter,
             audit_strict: true,
             approvals: ApprovalConfig::default(),
+        }
+    }
+}
+
+impl PipelineConfig {
+    fn limits(&self) -> Limits {
+        Limits {
+            timeout: self.policy_timeout,
+            evaluator: self.evaluator,
         }
     }
 }
@@ -76,7 +88,7 @@ impl Pipeline {
         let kills = KillSwitch::load(store.active_kills().await?);
         let policies = PolicySet::default();
         for (tenant, revision) in store.active_revisions().await? {
-            match compile_stored(&revision.bundle, config.policy_timeout) {
+            match compile_stored(&revision.bundle, config.limits()) {
                 Ok(p) => policies.activate(tenant, Arc::new(p)),
                 // Fail closed: the tenant has no active policy, so everything is denied.
                 Err(e) => {
@@ -133,7 +145,7 @@ impl Pipeline {
 
     /// Compiles a bundle into a policy this pipeline can activate.
     pub fn compile(&self, bundle: &sentinel_policy::Bundle) -> Result<TenantPolicy, PolicyError> {
-        compile_bundle(bundle, self.config.policy_timeout)
+        compile_bundle(bundle, self.config.limits())
     }
 
     /// Decides `action` for `caller`. Never fails: every error becomes a `deny` with its reason.
@@ -565,7 +577,7 @@ fn audit_ref(r: Receipt) -> AuditRef {
 
 fn compile_bundle(
     bundle: &sentinel_policy::Bundle,
-    timeout: Duration,
+    limits: Limits,
 ) -> Result<TenantPolicy, PolicyError> {
     let quotas = Quotas::from_bundle_data(&bundle.data).map_err(|m| {
         PolicyError::Invalid(vec![sentinel_policy::SourceError {
@@ -575,12 +587,12 @@ fn compile_bundle(
             message: m,
         }])
     })?;
-    let compiled = CompiledPolicy::compile(bundle, Limits { timeout })?;
+    let compiled = CompiledPolicy::compile(bundle, limits)?;
     Ok(TenantPolicy { compiled, quotas })
 }
 
-fn compile_stored(bundle: &serde_json::Value, timeout: Duration) -> Result<TenantPolicy, String> {
+fn compile_stored(bundle: &serde_json::Value, limits: Limits) -> Result<TenantPolicy, String> {
     let bundle: sentinel_policy::Bundle =
         serde_json::from_value(bundle.clone()).map_err(|e| e.to_string())?;
-    compile_bundle(&bundle, timeout).map_err(|e| e.to_string())
+    compile_bundle(&bundle, limits).map_err(|e| e.to_string())
 }

@@ -66,10 +66,15 @@ redactions := sort([p | some p in data.sentinel.redact])
 #                  "tools": {"rollback_deployment": {"approvers": 2, "ttl_seconds": 300}}}}
 # `approvers` distinct operators must approve (any denial denies); an unanswered request expires
 # after `ttl_seconds` (the server's default when absent).
-approval_settings := object.union(
-	object.remove(object.get(data, "approvals", {}), ["tools"]),
-	object.get(data, ["approvals", "tools", input.action.target.tool], {}),
-)
+default approval_defaults := {}
+
+approval_defaults := object.remove(data.approvals, ["tools"])
+
+default approval_for_tool := {}
+
+approval_for_tool := data.approvals.tools[input.action.target.tool]
+
+approval_settings := object.union(approval_defaults, approval_for_tool)
 
 decision := {
 	"outcome": outcome,

@@ -27,7 +27,7 @@ mod testing;
 mod verdict;
 
 pub use bundle::Bundle;
-pub use compiled::{CompiledPolicy, Limits};
+pub use compiled::{CompiledPolicy, Evaluator, Limits};
 pub use coverage::RuleRef;
 pub use error::{PolicyError, SourceError};
 pub use regorus::Value;

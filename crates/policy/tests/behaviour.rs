@@ -88,20 +88,27 @@ fn runaway_rules_are_stopped_at_the_time_limit() {
         "slow.rego",
         "package sentinel\ndeny contains \"slow\" if {\n  input.action.slow\n  count([1 | some x in numbers.range(1, 5000); some y in numbers.range(1, 5000); x != y]) > 0\n}\n",
     );
-    let limits = Limits {
-        timeout: Duration::from_millis(50),
-    };
-    let policy = CompiledPolicy::compile(&bundle, limits).unwrap();
-    let started = Instant::now();
-    let err = policy
-        .evaluate(json!({"action": {"slow": true, "target": {"tool": "t"}}}).into())
-        .unwrap_err();
-    assert!(matches!(err, PolicyError::Timeout(_)), "{err:?}");
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "stopped promptly: {:?}",
-        started.elapsed()
-    );
+    for evaluator in [Evaluator::Interpreter, Evaluator::Vm] {
+        let limits = Limits {
+            timeout: Duration::from_millis(50),
+            evaluator,
+        };
+        let policy = CompiledPolicy::compile(&bundle, limits).unwrap();
+        assert_eq!(policy.on_bytecode(), evaluator == Evaluator::Vm);
+        let started = Instant::now();
+        let err = policy
+            .evaluate(json!({"action": {"slow": true, "target": {"tool": "t"}}}).into())
+            .unwrap_err();
+        assert!(
+            matches!(err, PolicyError::Timeout(_)),
+            "{evaluator:?}: {err:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{evaluator:?} stopped promptly: {:?}",
+            started.elapsed()
+        );
+    }
 }
 
 #[test]
@@ -223,4 +230,76 @@ fn a_rule_of_the_bundle_can_raise_a_risk() {
     let prod = verdict("production");
     assert_eq!(prod.risk, sentinel_core::Risk::Critical);
     assert_eq!(prod.outcome, Outcome::ApprovalRequired);
+}
+
+/// The bytecode VM and the interpreter must agree: every shipped bundle runs on the VM, and
+/// gives the interpreter's verdict on a spread of inputs.
+#[test]
+fn the_bytecode_vm_decides_as_the_interpreter_does() {
+    let tools = [
+        "query_metrics",
+        "restart_kubernetes_pod",
+        "rollback_deployment",
+        "flush_redis_cache",
+        "send_email",
+        "unknown_tool",
+    ];
+    for name in ["baseline", "sre"] {
+        let vm = Limits {
+            evaluator: Evaluator::Vm,
+            ..Limits::default()
+        };
+        let policy = CompiledPolicy::compile(&shipped(name), vm).unwrap();
+        assert!(
+            policy.on_bytecode(),
+            "{name} fell back to the interpreter: {:?}",
+            policy.interpreted_because()
+        );
+        for tool in tools {
+            for (i, args) in [
+                json!({}),
+                json!({"namespace": "kube-system"}),
+                json!({"namespace": "payments", "pod": "api-1"}),
+                json!({"to": "someone@example.com", "body": "hi"}),
+            ]
+            .into_iter()
+            .enumerate()
+            {
+                let input = json!({
+                    "action": {"kind": "tool_call", "target": {"tool": tool}, "arguments": args,
+                               "context": {"provenance": if i % 2 == 0 { json!([]) } else { json!([{"source": "tool:web.fetch", "trust": "untrusted"}]) }}},
+                    "agent": {"name": "sre-bot", "status": "active", "labels": {}},
+                    "tool": if i == 3 { json!({"risk": "safe", "is_active": false}) } else { json!(null) },
+                    "scan": {"findings": if i == 1 { json!([{"detector": "injection", "rule": "override", "score": 0.9, "path": "$.arguments.body"}]) } else { json!([]) }},
+                    "quota": null,
+                    "now": "2026-11-22T05:00:00Z",
+                });
+                let vm = policy.evaluate(input.clone().into());
+                let tree = policy.evaluate_interpreted(input.clone().into());
+                assert_eq!(format!("{vm:?}"), format!("{tree:?}"), "{name}: {input}");
+            }
+        }
+    }
+}
+
+/// Why the VM is opt-in: where OPA (and regorus's interpreter) report conflicting outputs as
+/// errors — which deny — the VM resolves them silently. If regorus changes that, this test
+/// says so, and the VM can become the default.
+#[test]
+fn the_vm_resolves_conflicts_the_interpreter_reports() {
+    let vm = Limits {
+        evaluator: Evaluator::Vm,
+        ..Limits::default()
+    };
+    for src in [
+        "package sentinel\nlabel := y if { some y in input.action.list }\ndeny contains label if input.action.x\n",
+        "package sentinel\nlabel := \"a\" if input.action.x\nlabel := \"b\" if input.action.x\ndeny contains label if input.action.x\n",
+        "package sentinel\nf(x) := 1 if x > 0\nf(x) := 2 if x > 1\ndeny contains \"f\" if f(input.action.n) == 1\n",
+    ] {
+        let policy = CompiledPolicy::compile(&Bundle::new().module("p.rego", src), vm).unwrap();
+        assert!(policy.on_bytecode());
+        let input = json!({"action": {"x": true, "list": [1, 2], "n": 5, "target": {"tool": "t"}}});
+        assert!(policy.evaluate_interpreted(input.clone().into()).is_err(), "{src}");
+        assert!(policy.evaluate(input.into()).is_ok(), "the VM now reports conflicts: {src}");
+    }
 }

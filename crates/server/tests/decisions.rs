@@ -10,7 +10,21 @@ use serde_json::{json, Value};
 
 #[tokio::test]
 async fn each_outcome_with_its_reasons() {
-    let a = Acme::on(TestServer::sqlite().await).await;
+    each_outcome(Acme::on(TestServer::sqlite().await).await).await;
+}
+
+/// The same decisions on regorus's bytecode VM (`policy_evaluator = "vm"`).
+#[tokio::test]
+async fn each_outcome_with_its_reasons_on_the_vm() {
+    let config = sentinel_server::Config {
+        policy_evaluator: sentinel_policy::Evaluator::Vm,
+        ..Default::default()
+    };
+    let (dir, url) = sentinel_testkit::sqlite();
+    each_outcome(Acme::on(TestServer::start(url, Some(dir), config).await).await).await;
+}
+
+async fn each_outcome(a: Acme) {
     let allow = a.check("query_metrics", json!({"query": "up"})).await;
     assert_eq!(allow["outcome"], "allow");
     assert_eq!(allow["risk"], "safe");
