@@ -151,6 +151,8 @@ impl Pipeline {
         self.record_transition(&approval, "requested", &format!("agent:{}", h.agent_id))
             .await
             .map_err(|e| e.to_string())?;
+        metrics::counter!("sentinel_approval_transitions_total", "event" => "requested")
+            .increment(1);
         self.events.publish(
             kinds::APPROVAL_REQUESTED,
             Some(approval.tenant_id),
@@ -459,6 +461,8 @@ impl Pipeline {
             // The audit entry comes first: a change the log cannot show is not made.
             self.record_transition(&next, step.audit, actor).await?;
             if self.store.update_approval(&next, stored.version).await? {
+                metrics::counter!("sentinel_approval_transitions_total", "event" => step.audit)
+                    .increment(1);
                 self.events.publish(
                     step.event,
                     Some(next.tenant_id),
