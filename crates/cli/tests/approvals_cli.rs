@@ -10,6 +10,27 @@ use std::time::{Duration, Instant};
 use common::{acme_with_agent, ok, run, sentinel, start, stderr, stdout};
 use serde_json::Value;
 
+/// `sentinel check --wait 30s` of a rollback as the agent, in the background.
+fn waiting_check(server: &common::Server, key: &str, args: &str) -> std::process::Child {
+    sentinel()
+        .args([
+            "check",
+            "--tool",
+            "rollback_deployment",
+            "--args",
+            args,
+            "--wait",
+            "30s",
+        ])
+        .env("SENTINEL_URL", &server.url)
+        .env("SENTINEL_API_KEY", key)
+        .env_remove("SENTINEL_DATA_DIR")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap()
+}
+
 /// Waits for the first pending request of `acme` to reach the operator's queue.
 fn first_pending(server: &common::Server) -> Value {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -34,23 +55,7 @@ fn a_held_check_waits_for_an_operator_and_then_runs_once() {
     let agent_key = acme_with_agent(&server);
 
     // The agent asks and waits, in the background.
-    let waiting = sentinel()
-        .args([
-            "check",
-            "--tool",
-            "rollback_deployment",
-            "--args",
-            r#"{"service": "api"}"#,
-            "--wait",
-            "30s",
-        ])
-        .env("SENTINEL_URL", &server.url)
-        .env("SENTINEL_API_KEY", &agent_key)
-        .env_remove("SENTINEL_DATA_DIR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let waiting = waiting_check(&server, &agent_key, r#"{"service": "api"}"#);
 
     // The operator's queue shows it.
     let pending = first_pending(&server);
@@ -107,23 +112,7 @@ fn a_held_check_waits_for_an_operator_and_then_runs_once() {
     );
 
     // Denied requests make a waiting check exit 2.
-    let waiting = sentinel()
-        .args([
-            "check",
-            "--tool",
-            "rollback_deployment",
-            "--args",
-            "{}",
-            "--wait",
-            "30s",
-        ])
-        .env("SENTINEL_URL", &server.url)
-        .env("SENTINEL_API_KEY", &agent_key)
-        .env_remove("SENTINEL_DATA_DIR")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
+    let waiting = waiting_check(&server, &agent_key, "{}");
     let id = first_pending(&server)["id"].as_str().unwrap().to_string();
     ok(run(
         &server,

@@ -355,56 +355,68 @@ impl Pipeline {
             kill.target,
             kill.reason
         );
-        let mut cancelled = 0;
-        for a in covered {
-            let done = self
-                .transition(a.id, &kill.created_by, |a| {
-                    open_for_answers(a)?;
-                    a.status = ApprovalStatus::Cancelled;
-                    a.resolution = Some(format!("cancelled by {reason}"));
-                    a.decided_at = Some(ids::now());
-                    Ok(Step {
-                        audit: "cancelled",
-                        event: kinds::APPROVAL_CANCELLED,
-                    })
-                })
-                .await;
-            match done {
-                Ok(_) => cancelled += 1,
-                // Answered or expired in the meantime: nothing left to cancel.
-                Err(ApprovalError::Conflict(_)) => {}
-                Err(e) => return Err(e),
-            }
-        }
-        Ok(cancelled)
+        let ids = covered.iter().map(|a| a.id);
+        let cancelled = Step {
+            audit: "cancelled",
+            event: kinds::APPROVAL_CANCELLED,
+        };
+        self.close_pending(
+            ids,
+            &kill.created_by,
+            ApprovalStatus::Cancelled,
+            &format!("cancelled by {reason}"),
+            cancelled,
+        )
+        .await
     }
 
     /// Marks pending requests past their expiry as expired; returns how many.
     pub async fn expire_due(&self) -> Result<usize, ApprovalError> {
         let due = self.store.due_approvals(ids::now(), 200).await?;
-        let mut expired = 0;
-        for a in due {
+        let expired = Step {
+            audit: "expired",
+            event: kinds::APPROVAL_EXPIRED,
+        };
+        self.close_pending(
+            due.iter().map(|a| a.id),
+            "system",
+            ApprovalStatus::Expired,
+            "expired unanswered",
+            expired,
+        )
+        .await
+    }
+
+    /// Ends each request that is still pending with `status`; returns how many it ended. One
+    /// answered in the meantime is left as it is.
+    async fn close_pending(
+        &self,
+        ids: impl Iterator<Item = Uuid>,
+        actor: &str,
+        status: ApprovalStatus,
+        resolution: &str,
+        step: Step,
+    ) -> Result<usize, ApprovalError> {
+        let mut closed = 0;
+        for id in ids {
             let done = self
-                .transition(a.id, "system", |a| {
+                .transition(id, actor, |a| {
                     if a.status != ApprovalStatus::Pending {
-                        return Err(ApprovalError::Conflict("answered".into()));
+                        return Err(ApprovalError::Conflict("already answered".into()));
                     }
-                    a.status = ApprovalStatus::Expired;
-                    a.resolution = Some("expired unanswered".into());
+                    a.status = status;
+                    a.resolution = Some(resolution.to_string());
                     a.decided_at = Some(ids::now());
-                    Ok(Step {
-                        audit: "expired",
-                        event: kinds::APPROVAL_EXPIRED,
-                    })
+                    Ok(step)
                 })
                 .await;
             match done {
-                Ok(_) => expired += 1,
+                Ok(_) => closed += 1,
                 Err(ApprovalError::Conflict(_)) => {}
                 Err(e) => return Err(e),
             }
         }
-        Ok(expired)
+        Ok(closed)
     }
 
     /// Waits up to `wait` for a pending request to be answered, then returns it as it stands.
@@ -517,6 +529,7 @@ impl Pipeline {
 }
 
 /// What a transition records: its audit event name and its live event type.
+#[derive(Clone, Copy)]
 struct Step {
     audit: &'static str,
     event: &'static str,

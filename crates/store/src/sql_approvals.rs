@@ -87,11 +87,23 @@ impl SqlStore {
         if let Some(t) = &filter.tool {
             cond.push("tool", "=", text(t));
         }
+        self.record_page("approvals", cond, page, |a: &Approval| a.id)
+            .await
+    }
+
+    /// One page of the JSON records of `table` matching `cond`, in id order.
+    async fn record_page<T: serde::de::DeserializeOwned>(
+        &self,
+        table: &str,
+        mut cond: Conditions,
+        page: PageRequest,
+        id_of: fn(&T) -> Uuid,
+    ) -> Result<Page<T>> {
         if let Some(after) = page.after {
             cond.push("id", ">", text(after.to_string()));
         }
         let sql = format!(
-            "SELECT record FROM approvals{} ORDER BY id LIMIT ${}",
+            "SELECT record FROM {table}{} ORDER BY id LIMIT ${}",
             cond.where_sql(),
             cond.next()
         );
@@ -102,8 +114,8 @@ impl SqlStore {
             .await?
             .iter()
             .map(record)
-            .collect::<Result<Vec<Approval>>>()?;
-        Ok(Page::from_overfetch(items, page.limit, |a| a.id))
+            .collect::<Result<Vec<T>>>()?;
+        Ok(Page::from_overfetch(items, page.limit, id_of))
     }
 
     pub(crate) async fn pending_approval_row(
@@ -270,23 +282,8 @@ impl SqlStore {
         let mut cond = Conditions::default();
         cond.push("tenant_id", "=", text(tenant.to_string()));
         cond.push("webhook_id", "=", text(webhook.to_string()));
-        if let Some(after) = page.after {
-            cond.push("id", ">", text(after.to_string()));
-        }
-        let sql = format!(
-            "SELECT record FROM webhook_deliveries{} ORDER BY id LIMIT ${}",
-            cond.where_sql(),
-            cond.next()
-        );
-        let mut binds = cond.binds;
-        binds.push(Bind::Int(page.limit as i64 + 1));
-        let items = self
-            .rows(&sql, binds)
-            .await?
-            .iter()
-            .map(record)
-            .collect::<Result<Vec<Delivery>>>()?;
-        Ok(Page::from_overfetch(items, page.limit, |d| d.id))
+        self.record_page("webhook_deliveries", cond, page, |d: &Delivery| d.id)
+            .await
     }
 }
 
