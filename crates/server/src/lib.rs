@@ -23,6 +23,7 @@ pub mod problem;
 pub mod routes;
 mod serve;
 mod state;
+pub mod stream;
 
 pub use config::{Config, LogFormat};
 pub use serve::{app, serve};

@@ -19,6 +19,9 @@ pub struct AppState {
     pub audit: Arc<sentinel_pipeline::AuditLog>,
     /// Signs provenance manifests (DSSE) with the audit log's Ed25519 key.
     pub manifest_signer: Arc<sentinel_audit::dsse::DsseSigner>,
+    /// Set when the server begins to shut down: ends the event streams, which would otherwise
+    /// hold graceful shutdown open.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -65,6 +68,7 @@ impl AppState {
             redaction_key: Arc::new(redaction_key),
             audit,
             manifest_signer,
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         })
     }
 }

@@ -8,6 +8,7 @@ use crate::AppState;
 pub mod agents;
 pub mod audit;
 pub mod check;
+pub mod events;
 pub mod health;
 pub mod keys;
 pub mod kills;
@@ -31,6 +32,7 @@ pub fn authenticated() -> OpenApiRouter<AppState> {
         .merge(scan::routes())
         .merge(audit::routes())
         .merge(provenance::routes())
+        .merge(events::routes())
         .merge(health::operations())
 }
 
