@@ -20,6 +20,9 @@ const SERVER_ENV: &[&str] = &[
     "policy_timeout_ms",
     "audit_origin",
     "audit_strict",
+    "public_url",
+    "webhook_max_attempts",
+    "webhook_backoff_ms",
 ];
 
 pub fn load(file: Option<PathBuf>, flags: serde_json::Value) -> anyhow::Result<Config> {

@@ -18,6 +18,7 @@ pub mod bootstrap;
 pub mod config;
 pub mod extract;
 pub mod metrics;
+pub mod notify;
 pub mod openapi;
 pub mod problem;
 pub mod routes;

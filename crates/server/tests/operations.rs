@@ -90,7 +90,8 @@ async fn openapi_covers_every_route() {
             .replace("{tenant}", "acme")
             .replace("{agent}", "a")
             .replace("{tool}", "t")
-            .replace("{key}", "01a2012a-13dc-72a6-9b96-39bce58e4361");
+            .replace("{key}", "01a2012a-13dc-72a6-9b96-39bce58e4361")
+            .replace("{webhook}", "w");
         for (method, op) in item.as_object().unwrap() {
             let m = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
             if op["responses"]["200"]["content"]["text/event-stream"].is_object() {

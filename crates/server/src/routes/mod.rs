@@ -17,6 +17,7 @@ pub mod provenance;
 pub mod scan;
 pub mod tenants;
 pub mod tools;
+pub mod webhooks;
 pub mod whoami;
 
 pub fn authenticated() -> OpenApiRouter<AppState> {
@@ -33,6 +34,7 @@ pub fn authenticated() -> OpenApiRouter<AppState> {
         .merge(audit::routes())
         .merge(provenance::routes())
         .merge(events::routes())
+        .merge(webhooks::routes())
         .merge(health::operations())
 }
 
