@@ -195,9 +195,14 @@ impl Notifier {
         }
         // The start of the answer often says why (Slack: `invalid_payload`, `no_service`).
         let start = response.chunk().await.ok().flatten().unwrap_or_default();
+        let said = String::from_utf8_lossy(&start);
+        let error = match said.trim() {
+            "" => format!("HTTP {status}"),
+            said => format!("HTTP {status}: {said}"),
+        };
         Err(Failure {
             status: Some(status.as_u16()),
-            error: format!("HTTP {status}: {}", String::from_utf8_lossy(&start).trim()),
+            error,
             permanent: false,
         })
     }
