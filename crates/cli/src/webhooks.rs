@@ -1,7 +1,7 @@
 //! `sentinel webhooks`: a tenant's notification targets (generic JSON or Slack), their
 //! delivery log, a test delivery and secret rotation.
 
-use clap::Subcommand;
+use clap::{Args, Subcommand};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -57,43 +57,37 @@ pub enum WebhookCommand {
         client: ClientArgs,
     },
     /// Delete a webhook and its delivery log
-    Remove {
-        #[arg(long, short)]
-        tenant: String,
-        /// Name or id
-        webhook: String,
-        #[command(flatten)]
-        client: ClientArgs,
-    },
+    Remove(WebhookRef),
     /// Show a webhook's delivery log, oldest first
     Deliveries {
-        #[arg(long, short)]
-        tenant: String,
-        /// Name or id
-        webhook: String,
+        #[command(flatten)]
+        webhook: WebhookRef,
         #[command(flatten)]
         list: ListArgs,
-        #[command(flatten)]
-        client: ClientArgs,
     },
     /// Queue a webhook.test delivery to check that the receiver answers
-    Test {
-        #[arg(long, short)]
-        tenant: String,
-        /// Name or id
-        webhook: String,
-        #[command(flatten)]
-        client: ClientArgs,
-    },
+    Test(WebhookRef),
     /// Replace the signing secret (the old one stops working at once); prints the new one
-    RotateSecret {
-        #[arg(long, short)]
-        tenant: String,
-        /// Name or id
-        webhook: String,
-        #[command(flatten)]
-        client: ClientArgs,
-    },
+    RotateSecret(WebhookRef),
+}
+
+/// One webhook of a tenant, and the server to ask.
+#[derive(Args, Debug)]
+pub struct WebhookRef {
+    #[arg(long, short)]
+    tenant: String,
+    /// Name or id
+    webhook: String,
+    #[command(flatten)]
+    client: ClientArgs,
+}
+
+impl WebhookRef {
+    /// The client, and the path of `rest` under this webhook.
+    fn at(&self, rest: &str) -> anyhow::Result<(Client, String)> {
+        let p = path(&self.tenant, &format!("/{}{rest}", enc(&self.webhook)));
+        Ok((Client::new(&self.client)?, p))
+    }
 }
 
 fn path(tenant: &str, rest: &str) -> String {
@@ -122,49 +116,26 @@ pub async fn webhooks(cmd: WebhookCommand) -> anyhow::Result<()> {
             let c = Client::new(&client)?;
             print(&c.get(&path(&tenant, "")).await?, COLUMNS, c.json);
         }
-        WebhookCommand::Remove {
-            tenant,
-            webhook,
-            client,
-        } => {
-            let c = Client::new(&client)?;
-            let p = path(&tenant, &format!("/{}", enc(&webhook)));
+        WebhookCommand::Remove(w) => {
+            let (c, p) = w.at("")?;
             c.send(Method::DELETE, &p, None).await?;
-            eprintln!("deleted webhook {webhook}");
+            eprintln!("deleted webhook {}", w.webhook);
         }
-        WebhookCommand::Deliveries {
-            tenant,
-            webhook,
-            list,
-            client,
-        } => {
-            let c = Client::new(&client)?;
-            let p = path(
-                &tenant,
-                &format!("/{}/deliveries{}", enc(&webhook), list.query(vec![])),
-            );
+        WebhookCommand::Deliveries { webhook: w, list } => {
+            let (c, p) = w.at(&format!("/deliveries{}", list.query(vec![])))?;
             print(&c.get(&p).await?, DELIVERY_COLUMNS, c.json);
         }
-        WebhookCommand::Test {
-            tenant,
-            webhook,
-            client,
-        } => {
-            let c = Client::new(&client)?;
-            let p = path(&tenant, &format!("/{}/test", enc(&webhook)));
+        WebhookCommand::Test(w) => {
+            let (c, p) = w.at("/test")?;
             let v = c.send(Method::POST, &p, Some(json!({}))).await?;
             print(&v, DELIVERY_COLUMNS, c.json);
             eprintln!(
-                "queued; follow it with `sentinel webhooks deliveries -t {tenant} {webhook}`"
+                "queued; follow it with `sentinel webhooks deliveries -t {} {}`",
+                w.tenant, w.webhook
             );
         }
-        WebhookCommand::RotateSecret {
-            tenant,
-            webhook,
-            client,
-        } => {
-            let c = Client::new(&client)?;
-            let p = path(&tenant, &format!("/{}/rotate-secret", enc(&webhook)));
+        WebhookCommand::RotateSecret(w) => {
+            let (c, p) = w.at("/rotate-secret")?;
             let v = c.send(Method::POST, &p, Some(json!({}))).await?;
             print_with_secret(&v, c.json);
         }

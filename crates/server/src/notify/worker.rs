@@ -51,7 +51,11 @@ pub async fn run(notifier: Arc<Notifier>) {
                     let Ok(slot) = slots.clone().try_acquire_owned() else {
                         break;
                     };
-                    if !in_flight.lock().unwrap().claim(&delivery) {
+                    if !in_flight
+                        .lock()
+                        .unwrap()
+                        .claim(delivery.id, delivery.webhook_id)
+                    {
                         continue;
                     }
                     let (notifier, http, in_flight) =
@@ -81,13 +85,13 @@ struct InFlight {
 }
 
 impl InFlight {
-    fn claim(&mut self, d: &Delivery) -> bool {
-        let busy = self.per_webhook.entry(d.webhook_id).or_default();
-        if *busy >= PER_WEBHOOK || self.deliveries.contains(&d.id) {
+    fn claim(&mut self, delivery: Uuid, webhook: Uuid) -> bool {
+        let busy = self.per_webhook.entry(webhook).or_default();
+        if *busy >= PER_WEBHOOK || self.deliveries.contains(&delivery) {
             return false;
         }
         *busy += 1;
-        self.deliveries.insert(d.id)
+        self.deliveries.insert(delivery)
     }
 
     fn release(&mut self, delivery: Uuid, webhook: Uuid) {
@@ -232,38 +236,19 @@ fn clip(mut s: String) -> String {
 mod tests {
     use super::*;
 
-    fn delivery(webhook: Uuid) -> Delivery {
-        let now = sentinel_core::ids::now();
-        Delivery {
-            id: Uuid::now_v7(),
-            webhook_id: webhook,
-            tenant_id: Uuid::nil(),
-            event_id: "1-1".into(),
-            event_type: "kill.activated".into(),
-            body: "{}".into(),
-            status: DeliveryStatus::Pending,
-            attempts: 0,
-            last_status: None,
-            last_error: None,
-            next_attempt_at: now,
-            created_at: now,
-            delivered_at: None,
-        }
-    }
-
     #[test]
     fn one_webhook_cannot_take_every_slot() {
         let (slow, other) = (Uuid::now_v7(), Uuid::now_v7());
         let mut f = InFlight::default();
-        let first = delivery(slow);
-        assert!(f.claim(&first));
-        assert!(!f.claim(&first), "a delivery runs once at a time");
+        let first = Uuid::now_v7();
+        assert!(f.claim(first, slow));
+        assert!(!f.claim(first, slow), "a delivery runs once at a time");
         for _ in 1..PER_WEBHOOK {
-            assert!(f.claim(&delivery(slow)));
+            assert!(f.claim(Uuid::now_v7(), slow));
         }
-        assert!(!f.claim(&delivery(slow)));
-        assert!(f.claim(&delivery(other)));
-        f.release(first.id, slow);
-        assert!(f.claim(&delivery(slow)));
+        assert!(!f.claim(Uuid::now_v7(), slow));
+        assert!(f.claim(Uuid::now_v7(), other));
+        f.release(first, slow);
+        assert!(f.claim(Uuid::now_v7(), slow));
     }
 }
