@@ -22,6 +22,7 @@ use sentinel_core::{Delivery, DeliveryStatus, Webhook};
 use sentinel_pipeline::events::{Event, EventBus};
 use sentinel_store::{Store, StoreError};
 
+use crate::stream::{Audience, Feed};
 use crate::Config;
 
 /// The type of the event `POST …/webhooks/{id}/test` sends.
@@ -77,7 +78,10 @@ impl Notifier {
             },
             wake: tokio::sync::Notify::new(),
         });
-        tokio::spawn(queue::run(notifier.clone(), bus));
+        // Subscribed here rather than in the task, so no event published after `start`
+        // returns can be missed.
+        let feed = Feed::open(bus, Audience::everything(), None);
+        tokio::spawn(queue::run(notifier.clone(), feed));
         tokio::spawn(worker::run(notifier.clone()));
         notifier
     }

@@ -1,20 +1,19 @@
-//! From events to deliveries: reads every event on the bus and queues one delivery per active
-//! webhook of the event's tenant that wants its type.
+//! From events to deliveries: reads every event on the bus (through a [`Feed`] that sees
+//! everything) and queues one delivery per active webhook of the event's tenant that wants its
+//! type.
 
 use std::sync::Arc;
 
 use futures_util::FutureExt;
 use sentinel_core::Delivery;
-use sentinel_pipeline::events::EventBus;
 
 use super::Notifier;
-use crate::stream::{Audience, Feed, Item};
+use crate::stream::{Feed, Item};
 
 /// Most deliveries stored in one transaction.
 const BATCH: usize = 256;
 
-pub async fn run(notifier: Arc<Notifier>, bus: Arc<EventBus>) {
-    let mut feed = Feed::open(bus, Audience::everything(), None);
+pub async fn run(notifier: Arc<Notifier>, mut feed: Feed) {
     while let Some(first) = feed.next().await {
         let mut batch = vec![];
         notifier.route(first, &mut batch).await;
