@@ -39,6 +39,8 @@ pub enum EntryKind {
     ExecutionResult,
     /// A provenance manifest was signed for an executed action.
     ProvenanceManifest,
+    /// An operator changed a tenant's configuration (webhooks created, changed or deleted).
+    Configuration,
 }
 
 /// One record of the audit log.
@@ -174,6 +176,10 @@ mod tests {
         assert_eq!(
             serde_json::to_value(EntryKind::KeyChange).unwrap(),
             json!("key_change")
+        );
+        assert_eq!(
+            serde_json::to_value(EntryKind::Configuration).unwrap(),
+            json!("configuration")
         );
     }
 }

@@ -88,39 +88,55 @@ impl Client {
         body: Option<Value>,
         headers: &[(&str, &str)],
     ) -> anyhow::Result<Value> {
-        let url = format!("{}{path}", self.base);
-        let mut req = self.http.request(method, &url).bearer_auth(&self.key);
+        let mut req = self.request(method, path);
         for (name, value) in headers {
             req = req.header(*name, *value);
         }
         if let Some(b) = body {
             req = req.json(&b);
         }
-        let resp = req.send().await.with_context(|| {
-            format!(
-                "cannot reach Sentinel at {}: is `sentinel serve` running?",
-                self.base
-            )
-        })?;
+        let resp = req.send().await.with_context(|| self.unreachable())?;
         let status = resp.status();
         if status == StatusCode::NO_CONTENT {
             return Ok(Value::Null);
         }
-        let body: Value = resp.json().await.unwrap_or(Value::Null);
-        if status.is_success() {
-            return Ok(body);
+        if !status.is_success() {
+            return Err(problem(resp).await);
         }
-        let detail = body["detail"].as_str().unwrap_or("no details");
-        let field = body["field"]
-            .as_str()
-            .map(|f| format!(" (field: {f})"))
-            .unwrap_or_default();
-        Err(anyhow!("{} {}{field}", status.as_u16(), detail))
+        Ok(resp.json().await.unwrap_or(Value::Null))
+    }
+
+    /// A request to `path` with the key attached, for callers that read the answer themselves
+    /// (streams).
+    pub fn request(&self, method: Method, path: &str) -> reqwest::RequestBuilder {
+        self.http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.key)
+    }
+
+    /// The error for a server that cannot be reached.
+    pub fn unreachable(&self) -> String {
+        format!(
+            "cannot reach Sentinel at {}: is `sentinel serve` running?",
+            self.base
+        )
     }
 
     pub async fn get(&self, path: &str) -> anyhow::Result<Value> {
         self.send(Method::GET, path, None).await
     }
+}
+
+/// A failed answer as a readable error: status, the problem's detail and the field at fault.
+pub async fn problem(resp: reqwest::Response) -> anyhow::Error {
+    let status = resp.status();
+    let body: Value = resp.json().await.unwrap_or(Value::Null);
+    let detail = body["detail"].as_str().unwrap_or("no details");
+    let field = body["field"]
+        .as_str()
+        .map(|f| format!(" (field: {f})"))
+        .unwrap_or_default();
+    anyhow!("{} {}{field}", status.as_u16(), detail)
 }
 
 /// Percent-encodes one path segment or query value.

@@ -23,6 +23,9 @@ const SERVER_ENV: &[&str] = &[
     "audit_strict",
     "approval_ttl_seconds",
     "grant_ttl_seconds",
+    "public_url",
+    "webhook_max_attempts",
+    "webhook_backoff_ms",
 ];
 
 pub fn load(file: Option<PathBuf>, flags: serde_json::Value) -> anyhow::Result<Config> {

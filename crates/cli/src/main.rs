@@ -8,6 +8,7 @@ mod client;
 mod config;
 mod control;
 mod decisions;
+mod events;
 mod manifest;
 mod output;
 mod policy;
@@ -15,6 +16,8 @@ mod policy_test;
 mod resources;
 mod server;
 mod simulate;
+mod sse;
+mod webhooks;
 
 use std::process::ExitCode;
 
@@ -70,6 +73,12 @@ enum Command {
     /// Verify signed provenance manifests of executed actions.
     #[command(subcommand)]
     Manifest(manifest::ManifestCommand),
+    /// Follow the live event stream.
+    #[command(subcommand)]
+    Events(events::EventsCommand),
+    /// Send a tenant's events to webhooks (generic JSON or Slack); see their deliveries.
+    #[command(subcommand)]
+    Webhooks(webhooks::WebhookCommand),
     // The commands below take their help from their argument structs.
     Check(check::CheckArgs),
     Decisions(decisions::DecisionsArgs),
@@ -101,6 +110,8 @@ fn main() -> ExitCode {
             Command::Audit(c) => audit::audit(c).await.map(done),
             Command::Approvals(c) => approvals::approvals(c).await.map(done),
             Command::Manifest(c) => manifest::manifest(c).map(done),
+            Command::Events(c) => events::events(c).await.map(done),
+            Command::Webhooks(c) => webhooks::webhooks(c).await.map(done),
             Command::Check(args) => check::check(args).await,
             Command::Decisions(args) => decisions::decisions(args).await.map(done),
             Command::Kill(args) => control::kill(args).await.map(done),

@@ -38,7 +38,7 @@ pub struct ListArgs {
 }
 
 impl ListArgs {
-    fn query(&self, mut filters: Vec<(&str, Option<String>)>) -> String {
+    pub fn query(&self, mut filters: Vec<(&str, Option<String>)>) -> String {
         filters.push(("limit", self.limit.map(|l| l.to_string())));
         filters.push(("cursor", self.cursor.clone()));
         let parts: Vec<String> = filters

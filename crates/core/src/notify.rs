@@ -26,6 +26,10 @@ pub struct Webhook {
     /// Event types sent (`approval.requested`, `kill.activated`, …); `*` for all.
     pub events: Vec<String>,
     pub active: bool,
+    /// How many times the signing secret was rotated: the secret is derived from the webhook's
+    /// id and this number, never stored.
+    #[serde(default)]
+    pub secret_version: u32,
     #[serde(with = "time::serde::rfc3339")]
     pub created_at: OffsetDateTime,
 }

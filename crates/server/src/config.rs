@@ -37,6 +37,13 @@ pub struct Config {
     pub approval_ttl_seconds: u64,
     /// How long an approved grant stays usable.
     pub grant_ttl_seconds: u64,
+    /// The URL people reach Sentinel's console at, for links in notifications; defaults to
+    /// `http://` + `listen`.
+    pub public_url: Option<String>,
+    /// Attempts per webhook delivery before it is marked failed.
+    pub webhook_max_attempts: u32,
+    /// Wait before the first retry of a webhook delivery; it doubles with each retry.
+    pub webhook_backoff_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -62,6 +69,9 @@ impl Default for Config {
             audit_strict: true,
             approval_ttl_seconds: 15 * 60,
             grant_ttl_seconds: 10 * 60,
+            public_url: None,
+            webhook_max_attempts: 8,
+            webhook_backoff_ms: 1000,
         }
     }
 }
@@ -75,5 +85,33 @@ impl Config {
 
     pub fn admin_key_path(&self) -> PathBuf {
         self.data_dir.join("admin.key")
+    }
+
+    /// [`Config::public_url`], or the listen address when unset (an unspecified address such as
+    /// `0.0.0.0` becomes `127.0.0.1`, which at least works on this machine). No trailing slash.
+    pub fn public_url(&self) -> String {
+        if let Some(url) = &self.public_url {
+            return url.trim_end_matches('/').to_string();
+        }
+        let mut addr = self.listen;
+        if addr.ip().is_unspecified() {
+            addr.set_ip(std::net::Ipv4Addr::LOCALHOST.into());
+        }
+        format!("http://{addr}")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_public_url_defaults_to_a_reachable_listen_address() {
+        let mut c = Config::default();
+        assert_eq!(c.public_url(), "http://127.0.0.1:8787");
+        c.listen = "0.0.0.0:9000".parse().unwrap();
+        assert_eq!(c.public_url(), "http://127.0.0.1:9000");
+        c.public_url = Some("https://sentinel.example.com/".into());
+        assert_eq!(c.public_url(), "https://sentinel.example.com");
     }
 }

@@ -18,11 +18,13 @@ pub mod bootstrap;
 pub mod config;
 pub mod extract;
 pub mod metrics;
+pub mod notify;
 pub mod openapi;
 pub mod problem;
 pub mod routes;
 mod serve;
 mod state;
+pub mod stream;
 
 pub use config::{Config, LogFormat};
 pub use serve::{app, serve};

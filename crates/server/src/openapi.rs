@@ -29,6 +29,8 @@ use crate::problem::Problem;
         (name = "audit", description = "Tamper-evident log: checkpoints, proofs, export"),
         (name = "provenance", description = "Signed manifests of executed actions (DSSE, in-toto)"),
         (name = "guard", description = "Secrets, PII, prompt injection and dangerous commands"),
+        (name = "events", description = "The live event stream: SSE and WebSocket"),
+        (name = "webhooks", description = "Notifications: signed webhooks (generic JSON or Slack) and their delivery log"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]

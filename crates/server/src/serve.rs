@@ -85,9 +85,11 @@ pub async fn serve(
         .map_err(|e| anyhow::anyhow!("cannot listen on {}: {e}", config.listen))?;
     tracing::info!(listen = %listener.local_addr()?, "sentinel is serving");
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
+    let streams = state.stopping.clone();
     let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");
+        streams.send_replace(true);
         let _ = stopping_tx.send(());
     });
     let server = tokio::spawn(async move { server.await });

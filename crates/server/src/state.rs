@@ -19,6 +19,13 @@ pub struct AppState {
     pub audit: Arc<sentinel_pipeline::AuditLog>,
     /// Signs provenance manifests (DSSE) with the audit log's Ed25519 key.
     pub manifest_signer: Arc<sentinel_audit::dsse::DsseSigner>,
+    /// Root key that webhook signing secrets are derived from (`secrets.key` in the data
+    /// directory), so that no secret is stored.
+    pub secrets_key: Arc<[u8; 32]>,
+    pub notifier: Arc<crate::notify::Notifier>,
+    /// Set when the server begins to shut down: ends the event streams, which would otherwise
+    /// hold graceful shutdown open.
+    pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
 }
 
 impl AppState {
@@ -30,7 +37,7 @@ impl AppState {
     }
 
     /// Builds the state over an open store: loads active policies and kill switches and starts
-    /// the decision log writer.
+    /// the decision log writer and the webhook notifier.
     pub async fn new(store: Arc<dyn Store>, config: Config) -> anyhow::Result<AppState> {
         let pipeline_config = sentinel_pipeline::PipelineConfig {
             policy_timeout: std::time::Duration::from_millis(config.policy_timeout_ms),
@@ -66,6 +73,15 @@ impl AppState {
             )?);
         let pipeline = Arc::new(pipeline);
         sentinel_pipeline::spawn_approval_expiry(pipeline.clone());
+        let secrets_key = Arc::new(crate::bootstrap::load_or_create_key(
+            &config.data_dir.join("secrets.key"),
+        )?);
+        let notifier = crate::notify::Notifier::start(
+            store.clone(),
+            pipeline.events.clone(),
+            secrets_key.clone(),
+            &config,
+        );
         Ok(AppState {
             store,
             keys: KeyCache::default(),
@@ -75,6 +91,9 @@ impl AppState {
             redaction_key: Arc::new(redaction_key),
             audit,
             manifest_signer,
+            secrets_key,
+            notifier,
+            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
         })
     }
 }

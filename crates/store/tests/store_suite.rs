@@ -38,6 +38,8 @@ on_both_backends!(
     deleting_a_tenant_removes_what_it_owns,
     migrations_are_idempotent,
     approvals_change_only_from_the_version_read,
+    webhooks_crud_and_isolation,
+    deliveries_queue_retry_and_log,
 );
 
 fn tenant(slug: &str) -> Tenant {
@@ -521,4 +523,151 @@ async fn approvals_change_only_from_the_version_read(store: Arc<dyn Store>, _url
         vec![second.id]
     );
     assert!(store.due_approvals(now, 10).await.unwrap().is_empty());
+}
+
+fn webhook(tenant: &Tenant, name: &str) -> Webhook {
+    Webhook {
+        id: new_id(),
+        tenant_id: tenant.id,
+        name: name.into(),
+        url: "https://hooks.example.com/x".into(),
+        format: WebhookFormat::Slack,
+        events: vec!["approval.requested".into()],
+        active: true,
+        secret_version: 0,
+        created_at: ids::now(),
+    }
+}
+
+fn delivery(hook: &Webhook, due_in: Duration) -> Delivery {
+    let now = ids::now();
+    Delivery {
+        id: new_id(),
+        webhook_id: hook.id,
+        tenant_id: hook.tenant_id,
+        event_id: "abc-1".into(),
+        event_type: "approval.requested".into(),
+        body: "{\"type\":\"approval.requested\"}".into(),
+        status: DeliveryStatus::Pending,
+        attempts: 0,
+        last_status: None,
+        last_error: None,
+        next_attempt_at: now + due_in,
+        created_at: now,
+        delivered_at: None,
+    }
+}
+
+async fn webhooks_crud_and_isolation(store: Arc<dyn Store>, _url: String) {
+    let (mine, theirs) = (tenant("mine"), tenant("theirs"));
+    store.insert_tenant(&mine).await.unwrap();
+    store.insert_tenant(&theirs).await.unwrap();
+    let mut hook = webhook(&mine, "pager");
+    store.insert_webhook(&hook).await.unwrap();
+    store
+        .insert_webhook(&webhook(&theirs, "pager"))
+        .await
+        .unwrap();
+    assert!(matches!(
+        store.insert_webhook(&webhook(&mine, "pager")).await,
+        Err(StoreError::Conflict(_))
+    ));
+    assert_eq!(store.webhooks(mine.id).await.unwrap(), vec![hook.clone()]);
+
+    hook.active = false;
+    hook.secret_version = 2;
+    hook.events = vec!["*".into()];
+    assert!(store.update_webhook(&hook).await.unwrap());
+    assert_eq!(store.webhooks(mine.id).await.unwrap(), vec![hook.clone()]);
+    let mut hijack = hook.clone();
+    hijack.tenant_id = theirs.id;
+    assert!(!store.update_webhook(&hijack).await.unwrap());
+    assert!(!store.delete_webhook(theirs.id, hook.id).await.unwrap());
+    assert!(store.delete_webhook(mine.id, hook.id).await.unwrap());
+    assert!(store.webhooks(mine.id).await.unwrap().is_empty());
+    assert_eq!(store.webhooks(theirs.id).await.unwrap().len(), 1);
+}
+
+async fn deliveries_queue_retry_and_log(store: Arc<dyn Store>, _url: String) {
+    let t = tenant("acme");
+    store.insert_tenant(&t).await.unwrap();
+    let hook = webhook(&t, "pager");
+    store.insert_webhook(&hook).await.unwrap();
+    let now_due = delivery(&hook, Duration::seconds(-1));
+    let later = delivery(&hook, Duration::minutes(5));
+    store
+        .insert_deliveries(&[now_due.clone(), later.clone()])
+        .await
+        .unwrap();
+    let due = store.due_deliveries(ids::now(), 10).await.unwrap();
+    assert_eq!(due, vec![now_due.clone()]);
+
+    // A failed attempt moves it back; a delivered one leaves the queue.
+    let mut retried = now_due.clone();
+    retried.attempts = 1;
+    retried.last_status = Some(500);
+    retried.last_error = Some("HTTP 500".into());
+    retried.next_attempt_at = ids::now() + Duration::minutes(1);
+    store.update_delivery(&retried).await.unwrap();
+    assert!(store
+        .due_deliveries(ids::now(), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    let due = store
+        .due_deliveries(ids::now() + Duration::minutes(10), 10)
+        .await
+        .unwrap();
+    assert_eq!(due.len(), 2);
+    let mut delivered = retried.clone();
+    delivered.status = DeliveryStatus::Delivered;
+    delivered.attempts = 2;
+    delivered.delivered_at = Some(ids::now());
+    store.update_delivery(&delivered).await.unwrap();
+    let due = store
+        .due_deliveries(ids::now() + Duration::minutes(10), 10)
+        .await
+        .unwrap();
+    assert_eq!(due, vec![later.clone()]);
+
+    // The log pages in id order, and another tenant sees none of it.
+    let first = store
+        .deliveries(
+            t.id,
+            hook.id,
+            PageRequest {
+                limit: 1,
+                after: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(first.items, vec![delivered.clone()]);
+    let cursor = first.next_cursor.expect("a second page");
+    let second = store
+        .deliveries(
+            t.id,
+            hook.id,
+            PageRequest {
+                limit: 1,
+                after: Some(cursor.parse().unwrap()),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!((second.items, second.next_cursor), (vec![later], None));
+    assert!(store
+        .deliveries(new_id(), hook.id, PageRequest::default())
+        .await
+        .unwrap()
+        .items
+        .is_empty());
+
+    // Deleting the webhook deletes its log.
+    store.delete_webhook(t.id, hook.id).await.unwrap();
+    assert!(store
+        .due_deliveries(ids::now() + Duration::hours(1), 10)
+        .await
+        .unwrap()
+        .is_empty());
 }

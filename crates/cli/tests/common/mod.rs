@@ -64,6 +64,11 @@ pub fn start(data: &Path) -> Server {
         .local_addr()
         .unwrap()
         .port();
+    start_on(data, port)
+}
+
+/// Starts `sentinel serve` on `port` (a restart where clients expect it).
+pub fn start_on(data: &Path, port: u16) -> Server {
     let child = sentinel()
         .args([
             "serve",

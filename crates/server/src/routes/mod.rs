@@ -9,6 +9,7 @@ pub mod agents;
 pub mod approvals;
 pub mod audit;
 pub mod check;
+pub mod events;
 pub mod health;
 pub mod keys;
 pub mod kills;
@@ -17,6 +18,7 @@ pub mod provenance;
 pub mod scan;
 pub mod tenants;
 pub mod tools;
+pub mod webhooks;
 pub mod whoami;
 
 pub fn authenticated() -> OpenApiRouter<AppState> {
@@ -33,6 +35,8 @@ pub fn authenticated() -> OpenApiRouter<AppState> {
         .merge(scan::routes())
         .merge(audit::routes())
         .merge(provenance::routes())
+        .merge(events::routes())
+        .merge(webhooks::routes())
         .merge(health::operations())
 }
 
