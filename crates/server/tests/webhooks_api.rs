@@ -244,11 +244,12 @@ async fn slack_webhooks_get_a_message_with_the_facts_and_a_link() {
     ] {
         assert!(facts.contains(fact), "{fact} missing from {facts}");
     }
-    if let Some(id) = held["approval_id"].as_str() {
-        assert!(body
-            .to_string()
-            .contains(&format!("https://sentinel.example.com/approvals/{id}")));
-    }
+    let id = held["approval_id"]
+        .as_str()
+        .expect("held with an approval id");
+    assert!(body
+        .to_string()
+        .contains(&format!("https://sentinel.example.com/approvals/{id}")));
 
     // The test delivery goes out whatever the webhook subscribes to, in its format.
     a.s.post(
@@ -453,4 +454,52 @@ async fn other_tenants_and_roles_are_kept_out() {
     s.get("/v1/tenants/acme/webhooks", &a.agent_key)
         .await
         .problem(403);
+}
+
+/// The point of notifications: an operator hears of a held action at once, and of its answer.
+#[tokio::test]
+async fn approval_requests_and_answers_are_notified() {
+    let (dir, url) = sentinel_testkit::sqlite();
+    let a = Acme::on(TestServer::start(url, Some(dir), fast_retries()).await).await;
+    let receiver = Receiver::start(0).await;
+    a.s.post(
+        "/v1/tenants/acme/webhooks",
+        &a.operator_key,
+        json!({"name": "oncall", "url": receiver.url, "format": "generic",
+               "events": ["approval.requested", "approval.decided"]}),
+    )
+    .await
+    .ok(201);
+    let held = a
+        .check("rollback_deployment", json!({"service": "api"}))
+        .await;
+    let id = held["approval_id"].as_str().unwrap().to_string();
+    a.s.post(
+        &format!("/v1/approvals/{id}/decision"),
+        &a.operator_key,
+        json!({"granted": true, "reason": "CHG-1"}),
+    )
+    .await
+    .ok(200);
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while receiver.received().len() < 2 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "{} deliveries",
+            receiver.received().len()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let got = receiver.received();
+    let events: Vec<Value> = got
+        .iter()
+        .map(|r| serde_json::from_str(&r.body).unwrap())
+        .collect();
+    assert_eq!(events[0]["type"], "approval.requested");
+    assert_eq!(events[0]["data"]["id"], json!(id));
+    assert_eq!(events[0]["data"]["status"], "pending");
+    assert_eq!(events[0]["data"]["action"]["arguments"]["service"], "api");
+    assert_eq!(events[1]["type"], "approval.decided");
+    assert_eq!(events[1]["data"]["status"], "approved");
+    assert_eq!(got[1].headers["sentinel-event"], "approval.decided");
 }
