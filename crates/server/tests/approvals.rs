@@ -46,13 +46,7 @@ async fn hold_deploys(a: &Acme, settings: Value) {
         "modules": {"hold.rego": "package sentinel\n\napproval contains \"deploys need a human\" if input.action.target.tool == \"deploy\"\n"},
         "data": {"approvals": settings, "risk_matrix": {"deploy": "warning"}},
     });
-    a.s.post(
-        "/v1/tenants/acme/policies?activate=true",
-        &a.s.admin_key,
-        bundle,
-    )
-    .await
-    .ok(201);
+    a.activate(bundle).await;
 }
 
 async fn lifecycle(a: Acme) {

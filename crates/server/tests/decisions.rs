@@ -218,13 +218,7 @@ async fn quotas_deny_with_the_time_until_retry() {
     let mut bundle = shipped_bundle("sre");
     bundle["data"]["quotas"] =
         json!({"tools": {"query_metrics": {"limit": 2, "window_seconds": 3600}}});
-    a.s.post(
-        "/v1/tenants/acme/policies?activate=true",
-        &a.s.admin_key,
-        bundle,
-    )
-    .await
-    .ok(201);
+    a.activate(bundle).await;
     let first = a.check("query_metrics", json!({})).await;
     assert_eq!(first["outcome"], "allow");
     assert_eq!(first["quota"]["remaining"], 1);
@@ -472,13 +466,7 @@ async fn runtime_errors_and_timeouts_deny_with_a_reason() {
     let (dir, url) = sentinel_testkit::sqlite();
     let a = Acme::on(TestServer::start(url, Some(dir), config).await).await;
     let failing = json!({"modules": {"f.rego": "package sentinel\n\nlabel := \"a\" if input.action.arguments.x\nlabel := \"b\" if input.action.arguments.x\n\ndeny contains label if input.action.arguments.x\n\ndeny contains \"slow\" if {\n\tinput.action.arguments.slow\n\tcount([1 | some x in numbers.range(1, 5000); some y in numbers.range(1, 5000); x != y]) > 0\n}\n"}});
-    a.s.post(
-        "/v1/tenants/acme/policies?activate=true",
-        &a.s.admin_key,
-        failing,
-    )
-    .await
-    .ok(201);
+    a.activate(failing).await;
     let d = a.check("t", json!({"x": true})).await;
     assert_eq!(d["outcome"], "deny");
     assert!(

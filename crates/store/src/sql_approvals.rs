@@ -32,6 +32,15 @@ impl SqlStore {
             .await?)
     }
 
+    /// The JSON records a `SELECT record …` returns.
+    async fn records<T: serde::de::DeserializeOwned>(
+        &self,
+        sql: &str,
+        binds: Vec<Bind>,
+    ) -> Result<Vec<T>> {
+        self.rows(sql, binds).await?.iter().map(record).collect()
+    }
+
     async fn run(&self, sql: &str, binds: Vec<Bind>) -> Result<u64> {
         Ok(bind_all(sqlx::query(sql), binds)
             .execute(self.pool())
@@ -161,15 +170,12 @@ impl SqlStore {
         now: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<Approval>> {
-        self.rows(
+        self.records(
             "SELECT record FROM approvals WHERE status = 'pending' AND expires_at <= $1 \
              ORDER BY expires_at LIMIT $2",
             vec![Bind::Int(millis(now)), Bind::Int(limit as i64)],
         )
-        .await?
-        .iter()
-        .map(record)
-        .collect()
+        .await
     }
 
     pub(crate) async fn insert_webhook_row(&self, w: &Webhook) -> Result<()> {
@@ -262,15 +268,12 @@ impl SqlStore {
         now: OffsetDateTime,
         limit: u32,
     ) -> Result<Vec<Delivery>> {
-        self.rows(
+        self.records(
             "SELECT record FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 \
              ORDER BY next_attempt_at LIMIT $2",
             vec![Bind::Int(millis(now)), Bind::Int(limit as i64)],
         )
-        .await?
-        .iter()
-        .map(record)
-        .collect()
+        .await
     }
 
     pub(crate) async fn delivery_rows(

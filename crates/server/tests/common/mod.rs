@@ -224,6 +224,18 @@ impl Acme {
         }
     }
 
+    /// Pushes `bundle` as acme's policy and activates it.
+    pub async fn activate(&self, bundle: Value) {
+        self.s
+            .post(
+                "/v1/tenants/acme/policies?activate=true",
+                &self.s.admin_key,
+                bundle,
+            )
+            .await
+            .ok(201);
+    }
+
     pub async fn check(&self, tool: &str, args: Value) -> Value {
         let r = self
             .s
