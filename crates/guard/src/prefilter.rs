@@ -1,14 +1,28 @@
 //! The single keyword prefilter: one Aho-Corasick automaton over every rule's keywords.
 //!
-//! A scan runs the automaton once over the text. Each keyword maps to the rules that need it;
-//! only those rules' regexes run afterwards, and only on a window around each hit.
+//! A scan runs the automaton once over the text and reports *every* occurrence of every keyword
+//! (overlapping ones too). Each keyword maps to the rules that need it; only those rules' regexes
+//! run afterwards, and only on a window around each hit.
+//!
+//! The automaton is a DFA, so one step is one table load that depends on the previous step.
+//! Prose and code keep it in its first few hundred states, which do not all fit in L1 cache,
+//! so a single pass is bound by load latency. [`KeywordIndex::hits`] therefore walks
+//! [`STREAMS`] slices of the text in lockstep, with one state each: the loads of different
+//! slices are independent and overlap in the CPU.
 
 use std::collections::HashMap;
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
+use aho_corasick::automaton::{Automaton, StateID};
+use aho_corasick::{dfa, nfa::contiguous, Anchored, MatchKind, PatternID, StartKind};
 
 /// Longest keyword prefix put into the automaton.
 const MAX_KEYWORD: usize = 24;
+
+/// Slices of the text the automaton walks in lockstep.
+const STREAMS: usize = 4;
+
+/// Texts shorter than this per stream are walked in one stream.
+const MIN_STREAM_LEN: usize = 256;
 
 /// Which rule a keyword hit wakes up.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -62,73 +76,135 @@ impl KeywordIndexBuilder {
         }
     }
 
-    /// Build the automaton.
-    ///
-    /// The automaton reports leftmost-first, non-overlapping matches (much faster than
-    /// overlapping search). So that no rule is lost when a keyword sits inside a longer one,
-    /// longer keywords come first and inherit the targets of every keyword they contain.
+    /// Build the automaton: a DFA, or a contiguous NFA when user rules make the DFA too big.
     pub fn build(self) -> KeywordIndex {
-        let mut order: Vec<usize> = (0..self.patterns.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(self.patterns[i].len()));
-        let mut patterns = Vec::with_capacity(order.len());
-        let mut targets = Vec::with_capacity(order.len());
-        for &i in &order {
-            let p = &self.patterns[i];
-            let mut t = self.targets[i].clone();
-            for (j, q) in self.patterns.iter().enumerate() {
-                if j != i && q.len() < p.len() && p.windows(q.len()).any(|w| w == q.as_slice()) {
-                    for x in &self.targets[j] {
-                        if !t.contains(x) {
-                            t.push(*x);
-                        }
-                    }
-                }
-            }
-            patterns.push(p.clone());
-            targets.push(t);
-        }
-        let ac = AhoCorasickBuilder::new()
+        let automaton = dfa::Builder::new()
             .ascii_case_insensitive(true)
-            .match_kind(MatchKind::LeftmostFirst)
-            .kind(Some(AhoCorasickKind::DFA))
-            .build(&patterns)
+            .match_kind(MatchKind::Standard)
+            .start_kind(StartKind::Unanchored)
+            .prefilter(false)
+            .build(&self.patterns)
+            .map(KeywordAutomaton::Dfa)
             .or_else(|_| {
-                AhoCorasickBuilder::new()
+                contiguous::NFA::builder()
                     .ascii_case_insensitive(true)
-                    .match_kind(MatchKind::LeftmostFirst)
-                    .build(&patterns)
+                    .match_kind(MatchKind::Standard)
+                    .prefilter(false)
+                    .build(&self.patterns)
+                    .map(KeywordAutomaton::Nfa)
             })
             .expect("keyword automaton builds");
-        KeywordIndex { ac, targets }
+        KeywordIndex {
+            automaton,
+            lens: self.patterns.iter().map(Vec::len).collect(),
+            max_len: self.patterns.iter().map(Vec::len).max().unwrap_or(0),
+            targets: self.targets,
+        }
     }
+}
+
+#[derive(Debug, Clone)]
+enum KeywordAutomaton {
+    Dfa(dfa::DFA),
+    Nfa(contiguous::NFA),
 }
 
 /// The built automaton and the rules behind each keyword.
 #[derive(Debug, Clone)]
 pub struct KeywordIndex {
-    ac: AhoCorasick,
+    automaton: KeywordAutomaton,
+    lens: Vec<usize>,
+    max_len: usize,
     targets: Vec<Vec<Target>>,
 }
 
 impl KeywordIndex {
-    /// Run the automaton once and return every hit, sorted by target then position.
+    /// Find every keyword occurrence and return the hits, sorted by target then position.
     /// `wanted` filters targets before they are recorded.
     pub fn hits(&self, text: &[u8], wanted: impl Fn(&Target) -> bool) -> Vec<Hit> {
         let mut out = Vec::new();
-        for m in self.ac.find_iter(text) {
-            for t in &self.targets[m.pattern().as_usize()] {
+        let mut emit = |pid: PatternID, end: usize| {
+            let start = end - self.lens[pid.as_usize()];
+            for t in &self.targets[pid.as_usize()] {
                 if wanted(t) {
                     out.push(Hit {
                         target: *t,
-                        start: m.start(),
-                        end: m.end(),
+                        start,
+                        end,
                     });
                 }
             }
+        };
+        match &self.automaton {
+            KeywordAutomaton::Dfa(a) => all_matches(a, text, self.max_len, &mut emit),
+            KeywordAutomaton::Nfa(a) => all_matches(a, text, self.max_len, &mut emit),
         }
         out.sort_unstable();
         out
     }
+}
+
+/// Report every match of `a` in `text` as (pattern, end offset), in no particular order.
+/// `max_len` is the longest pattern's length.
+fn all_matches<A: Automaton>(
+    a: &A,
+    text: &[u8],
+    max_len: usize,
+    emit: &mut impl FnMut(PatternID, usize),
+) {
+    let start = a
+        .start_state(Anchored::No)
+        .expect("unanchored search is enabled");
+    let len = text.len() / STREAMS;
+    if len < MIN_STREAM_LEN {
+        let mut sid = start;
+        for (at, &b) in text.iter().enumerate() {
+            sid = step(a, sid, b, at, emit);
+        }
+        return;
+    }
+    // Each stream first reads the `max_len` bytes before its slice without reporting: its state
+    // is then exact at the slice start, and matches ending before it belong to the previous one.
+    let warm = |from: usize| {
+        text[from.saturating_sub(max_len)..from]
+            .iter()
+            .fold(start, |sid, &b| a.next_state(Anchored::No, sid, b))
+    };
+    // Four named states (not an array) so that they stay in registers.
+    let (mut s0, mut s1, mut s2, mut s3) = (start, warm(len), warm(2 * len), warm(3 * len));
+    let (p0, p1, p2, p3) = (
+        &text[..len],
+        &text[len..2 * len],
+        &text[2 * len..3 * len],
+        &text[3 * len..4 * len],
+    );
+    for i in 0..len {
+        s0 = step(a, s0, p0[i], i, emit);
+        s1 = step(a, s1, p1[i], len + i, emit);
+        s2 = step(a, s2, p2[i], 2 * len + i, emit);
+        s3 = step(a, s3, p3[i], 3 * len + i, emit);
+    }
+    for (at, &b) in text.iter().enumerate().skip(STREAMS * len) {
+        s3 = step(a, s3, b, at, emit);
+    }
+}
+
+/// One automaton step over `byte` at offset `at`, reporting the matches that end there.
+#[inline(always)]
+fn step<A: Automaton>(
+    a: &A,
+    sid: StateID,
+    byte: u8,
+    at: usize,
+    emit: &mut impl FnMut(PatternID, usize),
+) -> StateID {
+    let next = a.next_state(Anchored::No, sid, byte);
+    if a.is_special(next) && a.is_match(next) {
+        for i in 0..a.match_len(next) {
+            emit(a.match_pattern(next, i), at + 1);
+        }
+    }
+    next
 }
 
 /// Merge keyword hits into non-overlapping windows `[start - before, end + after]` clamped to
