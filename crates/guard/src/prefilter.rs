@@ -19,7 +19,7 @@ use aho_corasick::{dfa, nfa::contiguous, Anchored, MatchKind, PatternID, StartKi
 const MAX_KEYWORD: usize = 24;
 
 /// Slices of the text the automaton walks in lockstep.
-const STREAMS: usize = 4;
+const STREAMS: usize = 8;
 
 /// Texts shorter than this per stream are walked in one stream.
 const MIN_STREAM_LEN: usize = 256;
@@ -159,52 +159,49 @@ fn all_matches<A: Automaton>(
     if len < MIN_STREAM_LEN {
         let mut sid = start;
         for (at, &b) in text.iter().enumerate() {
-            sid = step(a, sid, b, at, emit);
+            sid = a.next_state(Anchored::No, sid, b);
+            if a.is_special(sid) {
+                report(a, sid, at, emit);
+            }
         }
         return;
     }
     // Each stream first reads the `max_len` bytes before its slice without reporting: its state
     // is then exact at the slice start, and matches ending before it belong to the previous one.
-    let warm = |from: usize| {
+    let mut sids: [StateID; STREAMS] = std::array::from_fn(|k| {
+        let from = k * len;
         text[from.saturating_sub(max_len)..from]
             .iter()
             .fold(start, |sid, &b| a.next_state(Anchored::No, sid, b))
-    };
-    // Four named states (not an array) so that they stay in registers.
-    let (mut s0, mut s1, mut s2, mut s3) = (start, warm(len), warm(2 * len), warm(3 * len));
-    let (p0, p1, p2, p3) = (
-        &text[..len],
-        &text[len..2 * len],
-        &text[2 * len..3 * len],
-        &text[3 * len..4 * len],
-    );
+    });
+    let slices: [&[u8]; STREAMS] = std::array::from_fn(|k| &text[k * len..(k + 1) * len]);
     for i in 0..len {
-        s0 = step(a, s0, p0[i], i, emit);
-        s1 = step(a, s1, p1[i], len + i, emit);
-        s2 = step(a, s2, p2[i], 2 * len + i, emit);
-        s3 = step(a, s3, p3[i], 3 * len + i, emit);
+        for k in 0..STREAMS {
+            sids[k] = a.next_state(Anchored::No, sids[k], slices[k][i]);
+            if a.is_special(sids[k]) {
+                report(a, sids[k], k * len + i, emit);
+            }
+        }
     }
+    let last = STREAMS - 1;
     for (at, &b) in text.iter().enumerate().skip(STREAMS * len) {
-        s3 = step(a, s3, b, at, emit);
+        sids[last] = a.next_state(Anchored::No, sids[last], b);
+        if a.is_special(sids[last]) {
+            report(a, sids[last], at, emit);
+        }
     }
 }
 
-/// One automaton step over `byte` at offset `at`, reporting the matches that end there.
-#[inline(always)]
-fn step<A: Automaton>(
-    a: &A,
-    sid: StateID,
-    byte: u8,
-    at: usize,
-    emit: &mut impl FnMut(PatternID, usize),
-) -> StateID {
-    let next = a.next_state(Anchored::No, sid, byte);
-    if a.is_special(next) && a.is_match(next) {
-        for i in 0..a.match_len(next) {
-            emit(a.match_pattern(next, i), at + 1);
+/// Report the matches of special state `sid`, entered on the byte at `at`. Kept out of line so
+/// that the search loop stays small and its states stay in registers.
+#[cold]
+#[inline(never)]
+fn report<A: Automaton>(a: &A, sid: StateID, at: usize, emit: &mut impl FnMut(PatternID, usize)) {
+    if a.is_match(sid) {
+        for i in 0..a.match_len(sid) {
+            emit(a.match_pattern(sid, i), at + 1);
         }
     }
-    next
 }
 
 /// Merge keyword hits into non-overlapping windows `[start - before, end + after]` clamped to
@@ -247,6 +244,45 @@ mod tests {
         );
         let hits = idx.hits(b"x GHP_abc IGNORE", |t| matches!(t, Target::Injection(_)));
         assert_eq!(hits.len(), 1);
+    }
+
+    #[test]
+    fn streams_find_every_occurrence_also_across_slice_borders() {
+        let keywords: [&[u8]; 5] = [b"secret", b"cret", b"ghp_", b"ignore all", b"@"];
+        let mut b = KeywordIndexBuilder::default();
+        for (i, k) in keywords.iter().enumerate() {
+            b.add(k, Target::Secret(i as u32));
+        }
+        let idx = b.build();
+        // Long enough for every stream; keywords at every offset around slice borders.
+        for len in [4096usize, 5000, 8 * MIN_STREAM_LEN + 7] {
+            for shift in 0..12 {
+                let mut text = vec![b'.'; len];
+                let mut p = shift;
+                let mut n = 0;
+                while p + 12 < len {
+                    let k = keywords[n % keywords.len()];
+                    text[p..p + k.len()].copy_from_slice(k);
+                    text[p] = text[p].to_ascii_uppercase();
+                    p += 37 + n % 5;
+                    n += 1;
+                }
+                let mut want = Vec::new();
+                for (i, k) in keywords.iter().enumerate() {
+                    for s in 0..=len - k.len() {
+                        if text[s..s + k.len()].eq_ignore_ascii_case(k) {
+                            want.push(Hit {
+                                target: Target::Secret(i as u32),
+                                start: s,
+                                end: s + k.len(),
+                            });
+                        }
+                    }
+                }
+                want.sort_unstable();
+                assert_eq!(idx.hits(&text, |_| true), want, "len {len} shift {shift}");
+            }
+        }
     }
 
     #[test]
