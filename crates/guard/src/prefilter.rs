@@ -175,6 +175,8 @@ fn all_matches<A: Automaton>(
             .fold(start, |sid, &b| a.next_state(Anchored::No, sid, b))
     });
     let slices: [&[u8]; STREAMS] = std::array::from_fn(|k| &text[k * len..(k + 1) * len]);
+    // `i` indexes all eight slices at once.
+    #[allow(clippy::needless_range_loop)]
     for i in 0..len {
         for k in 0..STREAMS {
             sids[k] = a.next_state(Anchored::No, sids[k], slices[k][i]);
