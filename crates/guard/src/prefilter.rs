@@ -283,6 +283,22 @@ mod tests {
                 }
                 want.sort_unstable();
                 assert_eq!(idx.hits(&text, |_| true), want, "len {len} shift {shift}");
+                // The NFA used when user rules make the DFA too big walks the same way.
+                let nfa = KeywordIndex {
+                    automaton: KeywordAutomaton::Nfa(
+                        contiguous::NFA::builder()
+                            .ascii_case_insensitive(true)
+                            .match_kind(MatchKind::Standard)
+                            .build(keywords)
+                            .expect("nfa"),
+                    ),
+                    ..idx.clone()
+                };
+                assert_eq!(
+                    nfa.hits(&text, |_| true),
+                    want,
+                    "nfa len {len} shift {shift}"
+                );
             }
         }
     }
