@@ -7,7 +7,7 @@ cd "$root"
 bash bench/make_bench_corpora.sh >/dev/null
 files=(bench/corpora/prose.txt bench/corpora/code.txt bench/corpora/dense.txt)
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-/var/tmp/sentinel-target}"
-echo "== sentinel-guard (Guard::scan, all detectors, 64 KiB chunks, median of 7)"
+echo "== sentinel-guard (Guard::scan, all detectors, 64 KiB chunks, median of 7 rounds of at least 0.3 s)"
 cargo bench -j 1 --bench throughput -- "${files[@]}" 2>/dev/null
 echo "== detect-secrets $(python3 -c 'import detect_secrets; print(detect_secrets.__version__.VERSION)' 2>/dev/null || true) (default plugins, median of 3)"
 python3 -m pip install -q detect-secrets >/dev/null 2>&1 || true

@@ -57,14 +57,20 @@ pub type Check = fn(&PatternSpec, &[u8], std::ops::Range<usize>) -> Option<f32>;
 /// Compiled rules of one detector.
 #[derive(Debug, Clone)]
 pub struct PatternSet {
-    specs: &'static [PatternSpec],
+    specs: Vec<&'static PatternSpec>,
     regexes: Vec<Regex>,
 }
 
 impl PatternSet {
-    /// Compile a static rule table. Panics on an invalid regex: tables are part of the crate and
-    /// covered by tests.
+    /// Compile a static rule table.
     pub fn compile(specs: &'static [PatternSpec]) -> Self {
+        Self::compile_tables(&[specs])
+    }
+
+    /// Compile several tables as one set; rule indexes run through them in order. Panics on an
+    /// invalid regex: tables are part of the crate and covered by tests.
+    pub fn compile_tables(tables: &[&'static [PatternSpec]]) -> Self {
+        let specs: Vec<&'static PatternSpec> = tables.iter().flat_map(|t| t.iter()).collect();
         let regexes = specs
             .iter()
             .map(|s| {
@@ -99,7 +105,7 @@ impl PatternSet {
             let Some(i) = index(group[0].target) else {
                 continue;
             };
-            let (spec, re) = (&self.specs[i as usize], &self.regexes[i as usize]);
+            let (spec, re) = (self.specs[i as usize], &self.regexes[i as usize]);
             for (ws, we) in windows(group, spec.before, spec.after, text.len()) {
                 self.eval_window(spec, re, text, (ws, we), detector, check, out);
             }

@@ -1,11 +1,13 @@
 //! Prompt-injection detector: instructions aimed at the model inside untrusted content.
 //!
-//! Phrase rules (see [`phrases`]) are woken by the shared prefilter; hidden characters are found
-//! through their UTF-8 prefixes; encoded runs are decoded and rescanned up to a depth limit.
-//! Every finding says why it fired. An optional [`InjectionClassifier`] adds a model score.
+//! Phrase rules (see [`phrases`] and [`jailbreak`]) are woken by the shared prefilter; hidden
+//! characters are found through their UTF-8 prefixes; encoded runs are decoded and rescanned up
+//! to a depth limit. Every finding says why it fired. An optional [`InjectionClassifier`] adds
+//! a model score.
 
 pub mod encoded;
 pub mod hidden;
+pub mod jailbreak;
 pub mod phrases;
 
 use std::fmt;
@@ -49,7 +51,7 @@ impl InjectionScanner {
     /// Build with an optional classifier and a decode depth limit.
     pub fn new(classifier: Option<ClassifierHandle>, max_depth: usize) -> Self {
         InjectionScanner {
-            phrases: PatternSet::compile(phrases::RULES),
+            phrases: PatternSet::compile_tables(&[phrases::RULES, jailbreak::RULES]),
             classifier,
             max_depth,
         }

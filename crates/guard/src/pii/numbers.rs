@@ -54,8 +54,9 @@ fn is_sep(b: u8) -> bool {
 /// Scan `text` for number-shaped PII.
 pub fn scan(text: &[u8], out: &mut Vec<Finding>) {
     let mut i = 0;
+    let mut groups = Vec::new();
     while let Some(p) = next_digit(text, i) {
-        let (groups, end) = region(text, p);
+        let end = region(text, p, &mut groups);
         i = end.max(p + 1);
         let s = groups[0].start;
         let before = if s > 0 { text[s - 1] } else { b' ' };
@@ -91,14 +92,19 @@ pub fn scan(text: &[u8], out: &mut Vec<Finding>) {
         if glued(before) || glued(after) {
             continue;
         }
+        // Every shape below needs three groups (IPv4, SSN, dates) or seven digits (phones,
+        // cards, bare SSNs): most numbers in prose and code are neither.
+        if groups.len() < 3 && groups.iter().map(glen).sum::<usize>() < 7 {
+            continue;
+        }
         classify(text, &groups, out);
     }
 }
 
-/// Expand the digit at `p` into digit groups joined by short separators. Returns the groups and
-/// the end of the region.
-fn region(text: &[u8], p: usize) -> (Vec<Group>, usize) {
-    let mut groups = Vec::new();
+/// Expand the digit at `p` into digit groups (written to `groups`) joined by short separators.
+/// Returns the end of the region.
+fn region(text: &[u8], p: usize, groups: &mut Vec<Group>) -> usize {
+    groups.clear();
     let mut i = p;
     let mut sep_start = p;
     loop {
@@ -120,7 +126,7 @@ fn region(text: &[u8], p: usize) -> (Vec<Group>, usize) {
             sep_start = i;
             i = j;
         } else {
-            return (groups, i);
+            return i;
         }
     }
 }
@@ -136,11 +142,13 @@ fn glen(g: &Group) -> usize {
     g.end - g.start
 }
 
-/// Case-insensitive: does any of `words` occur in the `n` bytes before `at`?
+/// Case-insensitive: does any of `words` (lowercase) occur in the `n` bytes before `at`?
 fn context_before(text: &[u8], at: usize, n: usize, words: &[&[u8]]) -> bool {
-    let lo = at.saturating_sub(n);
-    let hay = text[lo..at].to_ascii_lowercase();
-    words.iter().any(|w| hay.windows(w.len()).any(|x| x == *w))
+    let hay = &text[at.saturating_sub(n)..at];
+    words.iter().any(|w| {
+        hay.windows(w.len())
+            .any(|x| x[0].to_ascii_lowercase() == w[0] && x.eq_ignore_ascii_case(w))
+    })
 }
 
 fn push(
@@ -295,11 +303,6 @@ fn phone_or_date(text: &[u8], groups: &[Group], out: &mut Vec<Finding>) {
     let end = groups[n - 1].end;
     let total: usize = groups.iter().map(glen).sum();
     let plus = text[start] == b'+';
-    let phone_ctx = context_before(text, start, 32, PHONE_WORDS);
-    let dot_only = (1..n).all(|k| sep(k) == b".");
-    let lens0: Vec<usize> = groups.iter().map(glen).collect();
-    let nanp_dots = dot_only && lens0 == [3, 3, 4] && text[first.start] >= b'2';
-    let slash = (1..n).any(|k| sep(k).contains(&b'/'));
     let lens: Vec<usize> = groups.iter().map(glen).collect();
     // Dates: yyyy-mm-dd, dd/mm/yyyy, dd.mm.yyyy — only PII next to a birth context word.
     let datey = n == 3
@@ -320,6 +323,14 @@ fn phone_or_date(text: &[u8], groups: &[Group], out: &mut Vec<Finding>) {
         }
         return;
     }
+    // Every phone shape below has 7 to 15 digits.
+    if !(7..=15).contains(&total) {
+        return;
+    }
+    let phone_ctx = context_before(text, start, 32, PHONE_WORDS);
+    let dot_only = (1..n).all(|k| sep(k) == b".");
+    let nanp_dots = dot_only && lens == [3, 3, 4] && text[first.start] >= b'2';
+    let slash = (1..n).any(|k| sep(k).contains(&b'/'));
     if slash || (dot_only && !plus && !phone_ctx && !nanp_dots) {
         return;
     }
