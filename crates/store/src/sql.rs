@@ -665,6 +665,14 @@ impl Store for SqlStore {
     async fn update_delivery(&self, delivery: &Delivery) -> Result<()> {
         self.update_delivery_row(delivery).await
     }
+    async fn lease_delivery(
+        &self,
+        id: Uuid,
+        expected: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<bool> {
+        self.lease_delivery_row(id, expected, until).await
+    }
     async fn due_deliveries(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Delivery>> {
         self.due_delivery_rows(now, limit).await
     }

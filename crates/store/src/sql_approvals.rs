@@ -263,6 +263,26 @@ impl SqlStore {
         Ok(())
     }
 
+    pub(crate) async fn lease_delivery_row(
+        &self,
+        id: Uuid,
+        expected: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<bool> {
+        let n = self
+            .run(
+                "UPDATE webhook_deliveries SET next_attempt_at = $1 \
+                 WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3",
+                vec![
+                    Bind::Int(millis(until)),
+                    text(id.to_string()),
+                    Bind::Int(millis(expected)),
+                ],
+            )
+            .await?;
+        Ok(n > 0)
+    }
+
     pub(crate) async fn due_delivery_rows(
         &self,
         now: OffsetDateTime,

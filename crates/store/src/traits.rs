@@ -133,6 +133,15 @@ pub trait Store: Send + Sync + 'static {
     /// Queues deliveries in one transaction.
     async fn insert_deliveries(&self, deliveries: &[Delivery]) -> Result<()>;
     async fn update_delivery(&self, delivery: &Delivery) -> Result<()>;
+    /// Leases a due delivery to this node until `until`, if its next attempt is still
+    /// `expected` (no other node has leased it since it was read). A node that dies holding a
+    /// lease loses it at `until`, and the delivery is attempted again: at least once.
+    async fn lease_delivery(
+        &self,
+        id: Uuid,
+        expected: OffsetDateTime,
+        until: OffsetDateTime,
+    ) -> Result<bool>;
     /// Pending deliveries whose next attempt is due, in every tenant.
     async fn due_deliveries(&self, now: OffsetDateTime, limit: u32) -> Result<Vec<Delivery>>;
     /// The delivery log of one webhook, oldest first.

@@ -602,6 +602,22 @@ async fn deliveries_queue_retry_and_log(store: Arc<dyn Store>, _url: String) {
     let due = store.due_deliveries(ids::now(), 10).await.unwrap();
     assert_eq!(due, vec![now_due.clone()]);
 
+    // Two nodes read it; only the first lease wins, and a leased delivery is not due.
+    let until = ids::now() + Duration::seconds(60);
+    assert!(store
+        .lease_delivery(now_due.id, now_due.next_attempt_at, until)
+        .await
+        .unwrap());
+    assert!(!store
+        .lease_delivery(now_due.id, now_due.next_attempt_at, until)
+        .await
+        .unwrap());
+    assert!(store
+        .due_deliveries(ids::now(), 10)
+        .await
+        .unwrap()
+        .is_empty());
+
     // A failed attempt moves it back; a delivered one leaves the queue.
     let mut retried = now_due.clone();
     retried.attempts = 1;

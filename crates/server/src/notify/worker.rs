@@ -23,6 +23,9 @@ pub const TIMEOUT: Duration = Duration::from_secs(5);
 const BATCH: u32 = 256;
 /// Longest sleep between polls: retries that come due are found at most this late.
 const MAX_POLL: Duration = Duration::from_secs(1);
+/// How long a node holds a delivery it is attempting before another node may take it over:
+/// well past one attempt's [`TIMEOUT`].
+const LEASE: Duration = Duration::from_secs(60);
 /// Longest `last_error` kept, in characters.
 const MAX_ERROR: usize = 512;
 
@@ -62,7 +65,20 @@ pub async fn run(notifier: Arc<Notifier>) {
                         (notifier.clone(), http.clone(), in_flight.clone());
                     tokio::spawn(async move {
                         let (id, hook) = (delivery.id, delivery.webhook_id);
-                        notifier.attempt(&http, delivery).await;
+                        // Another node sharing the database may have read it too: only the
+                        // one that leases it sends it.
+                        let until = sentinel_core::ids::now() + LEASE;
+                        match notifier
+                            .store
+                            .lease_delivery(id, delivery.next_attempt_at, until)
+                            .await
+                        {
+                            Ok(true) => notifier.attempt(&http, delivery).await,
+                            Ok(false) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, "could not lease a webhook delivery")
+                            }
+                        }
                         in_flight.lock().unwrap().release(id, hook);
                         drop(slot);
                     });
