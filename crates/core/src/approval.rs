@@ -68,10 +68,11 @@ pub struct Approval {
     pub tool: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub session: Option<String>,
-    /// The action as the agent sent it, with secrets and PII in its arguments replaced by keyed
-    /// hashes (operators see what is at stake without seeing the secret).
+    /// The action as the agent sent it, with secrets in its arguments replaced by keyed hashes
+    /// (operators see what is at stake, recipients included, but never a credential).
     pub action: Action,
-    /// `sha256:` of the canonical (RFC 8785) action: the grant is bound to it.
+    /// `sha256:` of the action as JSON with sorted keys and exact numbers: the grant is bound
+    /// to it.
     pub action_digest: String,
     /// Why policy held it.
     pub reasons: Vec<String>,

@@ -117,8 +117,9 @@ impl Pipeline {
             .map(|s| Duration::from_secs(s as u64))
             .unwrap_or(self.config().approvals.request_ttl);
         let mut action = h.action.clone();
-        // Operators see what is at stake, not the secret itself.
-        action.arguments = self.scanner.redact_for_record(&action.arguments);
+        // Operators see what is at stake — recipients and amounts, PII included — but never a
+        // credential.
+        action.arguments = self.scanner.redact_secrets(&action.arguments);
         let approval = Approval {
             id: new_id(),
             tenant_id: h.tenant_id,
@@ -296,7 +297,8 @@ impl Pipeline {
         .await
     }
 
-    /// Cancels a pending request: by the agent that asked, or by an operator.
+    /// Cancels a pending request, or revokes an approved grant not yet used: by the agent that
+    /// asked, or by an operator.
     pub async fn cancel(
         &self,
         id: Uuid,
@@ -309,7 +311,9 @@ impl Pipeline {
                     "an agent may cancel only its own requests".into(),
                 ));
             }
-            open_for_answers(a)?;
+            if !unused_grant(a) {
+                open_for_answers(a)?;
+            }
             a.status = ApprovalStatus::Cancelled;
             a.resolution = Some(format!("cancelled: {reason}"));
             a.decided_at = Some(ids::now());
@@ -321,31 +325,39 @@ impl Pipeline {
         .await
     }
 
-    /// Cancels every pending request the kill covers; returns how many.
+    /// Cancels every pending request the kill covers, and revokes its approved grants not yet
+    /// used (so a restore does not revive them); returns how many.
     pub async fn cancel_in_scope(&self, kill: &Kill) -> Result<usize, ApprovalError> {
-        let filter = ApprovalFilter {
-            status: Some(ApprovalStatus::Pending),
-            ..Default::default()
-        };
-        let mut page = PageRequest {
-            limit: 500,
-            after: None,
-        };
         let mut covered = Vec::new();
-        loop {
-            let found = self
-                .store
-                .list_approvals(kill.tenant_id, &filter, page)
-                .await?;
-            covered.extend(found.items.into_iter().filter(|a| match kill.scope {
-                KillScope::Tenant => true,
-                KillScope::Agent => a.agent == kill.target,
-                KillScope::Tool => a.tool == kill.target,
-                KillScope::Session => a.session.as_deref() == Some(kill.target.as_str()),
-            }));
-            match found.next_cursor.and_then(|c| Uuid::try_parse(&c).ok()) {
-                Some(after) => page.after = Some(after),
-                None => break,
+        for status in [ApprovalStatus::Pending, ApprovalStatus::Approved] {
+            let filter = ApprovalFilter {
+                status: Some(status),
+                ..Default::default()
+            };
+            let mut page = PageRequest {
+                limit: 500,
+                after: None,
+            };
+            loop {
+                let found = self
+                    .store
+                    .list_approvals(kill.tenant_id, &filter, page)
+                    .await?;
+                covered.extend(found.items.into_iter().filter(|a| {
+                    (a.status == ApprovalStatus::Pending || unused_grant(a))
+                        && match kill.scope {
+                            KillScope::Tenant => true,
+                            KillScope::Agent => a.agent == kill.target,
+                            KillScope::Tool => a.tool == kill.target,
+                            KillScope::Session => {
+                                a.session.as_deref() == Some(kill.target.as_str())
+                            }
+                        }
+                }));
+                match found.next_cursor.and_then(|c| Uuid::try_parse(&c).ok()) {
+                    Some(after) => page.after = Some(after),
+                    None => break,
+                }
             }
         }
         let scope = serde_json::to_value(kill.scope).unwrap_or_default();
@@ -360,12 +372,13 @@ impl Pipeline {
             audit: "cancelled",
             event: kinds::APPROVAL_CANCELLED,
         };
-        self.close_pending(
+        self.close_open(
             ids,
             &kill.created_by,
             ApprovalStatus::Cancelled,
             &format!("cancelled by {reason}"),
             cancelled,
+            true,
         )
         .await
     }
@@ -377,31 +390,34 @@ impl Pipeline {
             audit: "expired",
             event: kinds::APPROVAL_EXPIRED,
         };
-        self.close_pending(
+        self.close_open(
             due.iter().map(|a| a.id),
             "system",
             ApprovalStatus::Expired,
             "expired unanswered",
             expired,
+            false,
         )
         .await
     }
 
-    /// Ends each request that is still pending with `status`; returns how many it ended. One
-    /// answered in the meantime is left as it is.
-    async fn close_pending(
+    /// Ends each request that is still pending (and, with `grants`, each approved one whose
+    /// grant is unused) with `status`; returns how many it ended. One answered or used in the
+    /// meantime is left as it is.
+    async fn close_open(
         &self,
         ids: impl Iterator<Item = Uuid>,
         actor: &str,
         status: ApprovalStatus,
         resolution: &str,
         step: Step,
+        grants: bool,
     ) -> Result<usize, ApprovalError> {
         let mut closed = 0;
         for id in ids {
             let done = self
                 .transition(id, actor, |a| {
-                    if a.status != ApprovalStatus::Pending {
+                    if a.status != ApprovalStatus::Pending && !(grants && unused_grant(a)) {
                         return Err(ApprovalError::Conflict("already answered".into()));
                     }
                     a.status = status;
@@ -535,6 +551,11 @@ struct Step {
     event: &'static str,
 }
 
+/// An approval whose grant can still be used.
+fn unused_grant(a: &Approval) -> bool {
+    a.status == ApprovalStatus::Approved && a.grant_used_at.is_none()
+}
+
 /// Refuses answers to requests that are no longer pending, naming what happened to them.
 fn open_for_answers(a: &Approval) -> Result<(), ApprovalError> {
     if a.status != ApprovalStatus::Pending {
@@ -553,10 +574,21 @@ fn open_for_answers(a: &Approval) -> Result<(), ApprovalError> {
     Ok(())
 }
 
-/// The event payload: the whole request (its arguments are already redacted), so a watcher
-/// or a notification shows what is at stake without another call.
+/// Arguments larger than this are left out of events (the replay ring holds thousands of
+/// them); the API has them.
+const EVENT_ARGUMENTS_MAX: usize = 4096;
+
+/// The event payload: the request (secrets already hashed), so a watcher or a notification
+/// shows what is at stake without another call — unless its arguments are large.
 fn approval_event(a: &Approval) -> serde_json::Value {
-    serde_json::to_value(a).unwrap_or_default()
+    let mut v = serde_json::to_value(a).unwrap_or_default();
+    let size = serde_json::to_vec(&a.action.arguments).map_or(0, |b| b.len());
+    if size > EVENT_ARGUMENTS_MAX {
+        v["action"]["arguments"] = json!({
+            "omitted": format!("{size} bytes; GET /v1/approvals/{} has them", a.id)
+        });
+    }
+    v
 }
 
 fn rfc3339(t: OffsetDateTime) -> String {

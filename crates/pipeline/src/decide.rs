@@ -558,13 +558,86 @@ fn audit_entry(
     }
 }
 
-/// What a grant is bound to: the SHA-256 of the canonical (RFC 8785) action, with the tenant
-/// and agent filled in from the key.
-fn action_digest(action: &Action) -> String {
-    use sentinel_audit::canonical::{canonical_json, sha256_label};
-    sha256_label(canonical_json(
+/// What a grant is bound to: the SHA-256 of the action (tenant and agent filled in from the
+/// key) as JSON with object keys sorted and numbers written exactly. Not RFC 8785: JCS writes
+/// numbers as doubles, so two integers above 2^53 could share a digest and a grant would
+/// allow an action nobody approved.
+pub(crate) fn action_digest(action: &Action) -> String {
+    use sha2::Digest;
+    let mut bytes = Vec::new();
+    exact_json(
         &serde_json::to_value(action).unwrap_or_default(),
-    ))
+        &mut bytes,
+    );
+    format!("sha256:{}", hex::encode(sha2::Sha256::digest(&bytes)))
+}
+
+fn exact_json(v: &serde_json::Value, out: &mut Vec<u8>) {
+    match v {
+        serde_json::Value::Object(map) => {
+            let mut keys: Vec<&String> = map.keys().collect();
+            keys.sort();
+            out.push(b'{');
+            for (i, k) in keys.into_iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                exact_json(&serde_json::Value::String(k.clone()), out);
+                out.push(b':');
+                exact_json(&map[k], out);
+            }
+            out.push(b'}');
+        }
+        serde_json::Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                exact_json(item, out);
+            }
+            out.push(b']');
+        }
+        // Scalars as serde_json writes them: integers exactly, strings escaped one way.
+        scalar => out.extend(serde_json::to_vec(scalar).unwrap_or_default()),
+    }
+}
+
+#[cfg(test)]
+mod digest_tests {
+    use super::*;
+
+    fn action(args: serde_json::Value) -> Action {
+        serde_json::from_value(serde_json::json!(
+            {"kind": "tool_call", "target": {"tool": "transfer"}, "arguments": args}
+        ))
+        .unwrap()
+    }
+
+    #[test]
+    fn integers_past_double_precision_get_different_digests() {
+        let a = action(serde_json::json!({"to_account": 9007199254740992u64}));
+        let b = action(serde_json::json!({"to_account": 9007199254740993u64}));
+        assert_ne!(action_digest(&a), action_digest(&b));
+        let c = action(serde_json::json!({"to_account": 12345678901234567890u64}));
+        let d = action(serde_json::json!({"to_account": 12345678901234567000u64}));
+        assert_ne!(action_digest(&c), action_digest(&d));
+    }
+
+    #[test]
+    fn key_order_does_not_change_the_digest() {
+        let a: Action = serde_json::from_str(
+            r#"{"kind":"tool_call","target":{"tool":"t"},"arguments":{"a":1,"b":{"y":2,"x":[1,"z"]}}}"#,
+        )
+        .unwrap();
+        let b: Action = serde_json::from_str(
+            r#"{"arguments":{"b":{"x":[1,"z"],"y":2},"a":1},"target":{"tool":"t"},"kind":"tool_call"}"#,
+        )
+        .unwrap();
+        assert_eq!(action_digest(&a), action_digest(&b));
+        let c = action(serde_json::json!({"a": 1, "b": {"y": 2, "x": [1, "z", null]}}));
+        assert_ne!(action_digest(&a), action_digest(&c));
+    }
 }
 
 fn audit_ref(r: Receipt) -> AuditRef {

@@ -46,8 +46,18 @@ impl ActionScanner for GuardScanner {
     }
 
     fn redact_for_record(&self, arguments: &serde_json::Value) -> serde_json::Value {
-        let opts = ScanOptions::new(Direction::Input)
-            .with_detectors(vec![Detector::Secrets, Detector::Pii]);
+        self.hash(arguments, vec![Detector::Secrets, Detector::Pii])
+    }
+
+    fn redact_secrets(&self, arguments: &serde_json::Value) -> serde_json::Value {
+        self.hash(arguments, vec![Detector::Secrets])
+    }
+}
+
+impl GuardScanner {
+    /// `arguments` with what `detectors` find replaced by keyed hashes.
+    fn hash(&self, arguments: &serde_json::Value, detectors: Vec<Detector>) -> serde_json::Value {
+        let opts = ScanOptions::new(Direction::Input).with_detectors(detectors);
         let report = self.guard.scan_json(arguments, &opts);
         if report.findings.is_empty() {
             return arguments.clone();

@@ -309,35 +309,89 @@ async fn a_kill_switch_cancels_pending_requests_in_its_scope() {
     answer(&a, &a.operator_key, id, true).await.problem(409);
 }
 
-#[tokio::test]
-async fn a_kill_switch_beats_a_valid_grant() {
-    let a = Acme::on(TestServer::sqlite().await).await;
-    let body = action(ROLLBACK, json!({}));
-    let id = check(&a, &body, None).await["approval_id"]
+/// An approved action and its grant, as the agent holds them.
+async fn approved(a: &Acme, body: &Value) -> (String, String) {
+    let id = check(a, body, None).await["approval_id"]
         .as_str()
         .unwrap()
         .to_string();
-    answer(&a, &a.operator_key, &id, true).await.ok(200);
-    let grant =
-        a.s.get(&format!("/v1/approvals/{id}"), &a.agent_key)
-            .await
-            .body["grant"]["token"]
-            .as_str()
-            .unwrap()
-            .to_string();
-    a.s.post(
-        "/v1/tenants/acme/kill",
-        &a.operator_key,
-        json!({"scope": "tool", "target": ROLLBACK, "reason": "incident freeze"}),
-    )
-    .await
-    .ok(201);
+    answer(a, &a.operator_key, &id, true).await.ok(200);
+    let view = a.s.get(&format!("/v1/approvals/{id}"), &a.agent_key).await;
+    let grant = view.body["grant"]["token"].as_str().unwrap().to_string();
+    (id, grant)
+}
+
+#[tokio::test]
+async fn a_kill_switch_beats_a_valid_grant_and_revokes_it() {
+    let a = Acme::on(TestServer::sqlite().await).await;
+    let body = action(ROLLBACK, json!({}));
+    let (id, grant) = approved(&a, &body).await;
+    let kill =
+        a.s.post(
+            "/v1/tenants/acme/kill",
+            &a.operator_key,
+            json!({"scope": "tool", "target": ROLLBACK, "reason": "incident freeze"}),
+        )
+        .await;
+    let kill_id = kill.ok(201)["id"].as_str().unwrap().to_string();
     let d = check(&a, &body, Some(&grant)).await;
     assert_eq!(d["outcome"], "deny");
     assert!(d["reasons"][0]
         .as_str()
         .unwrap()
         .contains("incident freeze"));
+
+    // Lifting the kill does not revive the grant.
+    a.s.post(
+        "/v1/tenants/acme/restore",
+        &a.operator_key,
+        json!({"kill_id": kill_id}),
+    )
+    .await
+    .ok(200);
+    let view =
+        a.s.get(&format!("/v1/approvals/{id}"), &a.operator_key)
+            .await;
+    assert_eq!(view.ok(200)["status"], "cancelled");
+    let d = check(&a, &body, Some(&grant)).await;
+    assert_eq!(d["outcome"], "deny");
+    assert!(
+        d["reasons"][0].as_str().unwrap().contains("cancelled"),
+        "{d}"
+    );
+}
+
+#[tokio::test]
+async fn an_operator_revokes_an_unused_grant() {
+    let a = Acme::on(TestServer::sqlite().await).await;
+    let body = action(ROLLBACK, json!({"service": "api"}));
+    let (id, grant) = approved(&a, &body).await;
+    let revoked =
+        a.s.post(
+            &format!("/v1/approvals/{id}/cancel"),
+            &a.operator_key,
+            json!({"reason": "approved the wrong rollback"}),
+        )
+        .await;
+    assert_eq!(revoked.ok(200)["status"], "cancelled");
+    assert_eq!(check(&a, &body, Some(&grant)).await["outcome"], "deny");
+}
+
+#[tokio::test]
+async fn operators_see_recipients_but_never_credentials() {
+    let a = Acme::on(TestServer::sqlite().await).await;
+    hold_deploys(&a, json!({})).await;
+    let token = format!("ghp_{}", "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY2zA4");
+    let args = json!({"notify": "alice@example.com", "token": token});
+    let held = check(&a, &action("deploy", args), None).await;
+    let id = held["approval_id"].as_str().expect("held for approval");
+    let view =
+        a.s.get(&format!("/v1/approvals/{id}"), &a.operator_key)
+            .await;
+    let args = &view.ok(200)["action"]["arguments"];
+    assert_eq!(args["notify"], "alice@example.com");
+    assert_ne!(args["token"], json!(token), "{args}");
+    assert!(!view.body.to_string().contains(&token));
 }
 
 #[tokio::test]
