@@ -603,6 +603,36 @@ fn exact_json(v: &serde_json::Value, out: &mut Vec<u8>) {
     }
 }
 
+fn audit_ref(r: Receipt) -> AuditRef {
+    use base64::Engine;
+    AuditRef {
+        index: r.index,
+        leaf_hash: base64::engine::general_purpose::STANDARD.encode(r.leaf_hash),
+    }
+}
+
+fn compile_bundle(
+    bundle: &sentinel_policy::Bundle,
+    limits: Limits,
+) -> Result<TenantPolicy, PolicyError> {
+    let quotas = Quotas::from_bundle_data(&bundle.data).map_err(|m| {
+        PolicyError::Invalid(vec![sentinel_policy::SourceError {
+            file: "data".into(),
+            line: 0,
+            col: 0,
+            message: m,
+        }])
+    })?;
+    let compiled = CompiledPolicy::compile(bundle, limits)?;
+    Ok(TenantPolicy { compiled, quotas })
+}
+
+fn compile_stored(bundle: &serde_json::Value, limits: Limits) -> Result<TenantPolicy, String> {
+    let bundle: sentinel_policy::Bundle =
+        serde_json::from_value(bundle.clone()).map_err(|e| e.to_string())?;
+    compile_bundle(&bundle, limits).map_err(|e| e.to_string())
+}
+
 #[cfg(test)]
 mod digest_tests {
     use super::*;
@@ -638,34 +668,4 @@ mod digest_tests {
         let c = action(serde_json::json!({"a": 1, "b": {"y": 2, "x": [1, "z", null]}}));
         assert_ne!(action_digest(&a), action_digest(&c));
     }
-}
-
-fn audit_ref(r: Receipt) -> AuditRef {
-    use base64::Engine;
-    AuditRef {
-        index: r.index,
-        leaf_hash: base64::engine::general_purpose::STANDARD.encode(r.leaf_hash),
-    }
-}
-
-fn compile_bundle(
-    bundle: &sentinel_policy::Bundle,
-    limits: Limits,
-) -> Result<TenantPolicy, PolicyError> {
-    let quotas = Quotas::from_bundle_data(&bundle.data).map_err(|m| {
-        PolicyError::Invalid(vec![sentinel_policy::SourceError {
-            file: "data".into(),
-            line: 0,
-            col: 0,
-            message: m,
-        }])
-    })?;
-    let compiled = CompiledPolicy::compile(bundle, limits)?;
-    Ok(TenantPolicy { compiled, quotas })
-}
-
-fn compile_stored(bundle: &serde_json::Value, limits: Limits) -> Result<TenantPolicy, String> {
-    let bundle: sentinel_policy::Bundle =
-        serde_json::from_value(bundle.clone()).map_err(|e| e.to_string())?;
-    compile_bundle(&bundle, limits).map_err(|e| e.to_string())
 }
