@@ -327,11 +327,14 @@ async fn consistency(
     ValidQuery(q): ValidQuery<ConsistencyQuery>,
 ) -> ApiResult<Json<ConsistencyProof>> {
     auditor(&caller)?;
+    // Bad input is a 400 whether or not a checkpoint exists yet.
+    let bad_range = q.from == 0 || q.to.is_some_and(|to| q.from > to);
     let to = match q.to {
         Some(t) => t,
+        None if bad_range => 0,
         None => latest(&state).await?.size,
     };
-    if q.from == 0 || q.from > to || to > state.store.audit_size().await? {
+    if bad_range || q.from > to || to > state.store.audit_size().await? {
         return Err(ApiError::bad_request(
             "invalid_query",
             format!(
