@@ -490,16 +490,21 @@ async fn approval_requests_and_answers_are_notified() {
         );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    // Deliveries run concurrently: find each by its type, not by its place.
     let got = receiver.received();
-    let events: Vec<Value> = got
-        .iter()
-        .map(|r| serde_json::from_str(&r.body).unwrap())
-        .collect();
-    assert_eq!(events[0]["type"], "approval.requested");
-    assert_eq!(events[0]["data"]["id"], json!(id));
-    assert_eq!(events[0]["data"]["status"], "pending");
-    assert_eq!(events[0]["data"]["action"]["arguments"]["service"], "api");
-    assert_eq!(events[1]["type"], "approval.decided");
-    assert_eq!(events[1]["data"]["status"], "approved");
-    assert_eq!(got[1].headers["sentinel-event"], "approval.decided");
+    let find = |kind: &str| {
+        let r = got
+            .iter()
+            .find(|r| r.headers["sentinel-event"] == kind)
+            .unwrap_or_else(|| panic!("no {kind} delivery"));
+        serde_json::from_str::<Value>(&r.body).unwrap()
+    };
+    let requested = find("approval.requested");
+    assert_eq!(requested["type"], "approval.requested");
+    assert_eq!(requested["data"]["id"], json!(id));
+    assert_eq!(requested["data"]["status"], "pending");
+    assert_eq!(requested["data"]["action"]["arguments"]["service"], "api");
+    let decided = find("approval.decided");
+    assert_eq!(decided["data"]["id"], json!(id));
+    assert_eq!(decided["data"]["status"], "approved");
 }
