@@ -435,8 +435,16 @@ async fn other_tenants_and_roles_are_kept_out() {
         .await
         .problem(404);
 
+    // Auditors read webhooks but not their URLs, which can be credentials (Slack's are).
     let auditor = s.key("acme", "auditor", None).await;
-    s.get("/v1/tenants/acme/webhooks", &auditor).await.ok(200);
+    let seen = s.get("/v1/tenants/acme/webhooks", &auditor).await;
+    assert_eq!(seen.ok(200)[0]["url"], "http://127.0.0.1/…");
+    let one = s
+        .get(&format!("/v1/tenants/acme/webhooks/{id}"), &auditor)
+        .await;
+    assert_eq!(one.ok(200)["url"], "http://127.0.0.1/…");
+    let full = s.get("/v1/tenants/acme/webhooks", &a.operator_key).await;
+    assert_eq!(full.ok(200)[0]["url"], "http://127.0.0.1:9/");
     s.post(
         "/v1/tenants/acme/webhooks",
         &auditor,

@@ -148,9 +148,7 @@ fn events(field: &str, value: &[String]) -> Result<(), FieldError> {
 /// What the audit log keeps of a webhook: not its URL, only the URL's host, because a Slack
 /// webhook URL is itself a credential.
 fn audit_details(action: &str, hook: &Webhook) -> serde_json::Value {
-    let host = reqwest::Url::parse(&hook.url)
-        .ok()
-        .and_then(|u| u.host_str().map(String::from));
+    let host = url_host(&hook.url);
     serde_json::json!({
         "action": action, "webhook_id": hook.id, "name": hook.name, "url_host": host,
         "format": hook.format, "events": hook.events, "active": hook.active,
@@ -235,7 +233,23 @@ fn dedup(mut events: Vec<String>) -> Vec<String> {
     events
 }
 
-/// A tenant's webhooks (never their secrets).
+fn url_host(url: &str) -> Option<String> {
+    reqwest::Url::parse(url)
+        .ok()
+        .and_then(|u| u.host_str().map(String::from))
+}
+
+/// A webhook as `caller` may see it: those who cannot manage webhooks (auditors) see only the
+/// scheme and host of its URL, since the URL itself can be a credential.
+fn as_seen_by(mut hook: Webhook, caller: &sentinel_core::Principal) -> Webhook {
+    if !caller.may(hook.tenant_id, sentinel_core::Permission::Manage) {
+        let scheme = hook.url.split("://").next().unwrap_or("https").to_string();
+        hook.url = format!("{scheme}://{}/…", url_host(&hook.url).unwrap_or_default());
+    }
+    hook
+}
+
+/// A tenant's webhooks (never their secrets; auditors see only the URLs' hosts).
 #[utoipa::path(get, path = "/v1/tenants/{tenant}/webhooks", tag = "webhooks",
     params(("tenant" = String, Path, description = "Tenant slug or id")),
     security(("api_key" = [])), responses((status = 200, body = Vec<Webhook>)))]
@@ -243,7 +257,13 @@ async fn list_webhooks(
     State(state): State<AppState>,
     access: TenantAccess<Read>,
 ) -> ApiResult<Json<Vec<Webhook>>> {
-    Ok(Json(state.store.webhooks(access.tenant.id).await?))
+    let hooks = state.store.webhooks(access.tenant.id).await?;
+    Ok(Json(
+        hooks
+            .into_iter()
+            .map(|h| as_seen_by(h, &access.caller))
+            .collect(),
+    ))
 }
 
 /// One webhook, by id or name.
@@ -256,7 +276,8 @@ async fn get_webhook(
     access: TenantAccess<Read>,
     ValidPath(path): ValidPath<(String, String)>,
 ) -> ApiResult<Json<Webhook>> {
-    Ok(Json(find(&state, access.tenant.id, &path.1).await?))
+    let hook = find(&state, access.tenant.id, &path.1).await?;
+    Ok(Json(as_seen_by(hook, &access.caller)))
 }
 
 /// Change a webhook: its name, URL, format, event types, or pause it (`active: false`).
