@@ -270,16 +270,7 @@ async fn wait_for_grant(
 
 /// `90s`, `10m`, `1h` or seconds.
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let (n, unit) = match s.char_indices().last() {
-        Some((i, 's')) => (&s[..i], 1),
-        Some((i, 'm')) => (&s[..i], 60),
-        Some((i, 'h')) => (&s[..i], 3600),
-        _ => (s, 1),
-    };
-    n.parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(unit))
-        .map(std::time::Duration::from_secs)
+    sentinel_core::validate::duration(s)
         .ok_or_else(|| format!("{s:?} is not a duration like 90s, 10m or 1h"))
 }
 

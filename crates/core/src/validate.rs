@@ -72,6 +72,26 @@ pub fn text(field: &str, value: &Option<String>) -> Result<(), FieldError> {
     }
 }
 
+/// A duration as people write it: `90s`, `10m`, `1h`, or plain seconds.
+pub fn duration(s: &str) -> Option<std::time::Duration> {
+    let (n, unit) = match s.char_indices().last() {
+        Some((i, 's')) => (&s[..i], 1),
+        Some((i, 'm')) => (&s[..i], 60),
+        Some((i, 'h')) => (&s[..i], 3600),
+        _ => (s, 1),
+    };
+    let secs = n.parse::<u64>().ok()?.checked_mul(unit)?;
+    Some(std::time::Duration::from_secs(secs))
+}
+
+/// A reason a person gives for an operator action (a kill, an answer): required, and text.
+pub fn reason(field: &str, value: &str) -> Result<(), FieldError> {
+    if value.trim().is_empty() {
+        return fail(field, "say why");
+    }
+    text(field, &Some(value.to_string()))
+}
+
 pub fn labels(field: &str, value: &BTreeMap<String, String>) -> Result<(), FieldError> {
     if value.len() > MAX_LABELS {
         return fail(field, format!("at most {MAX_LABELS} labels"));

@@ -85,7 +85,10 @@ impl Pipeline {
     /// request id to the approved action's digest. Derived, so nothing secret is stored.
     pub fn grant_token(&self, approval: &Approval) -> String {
         use base64::Engine;
-        let mac = self.grant_mac(approval.id, &approval.action_digest);
+        let mac = self
+            .grant_mac(approval.id, &approval.action_digest)
+            .finalize()
+            .into_bytes();
         format!(
             "{GRANT_PREFIX}{}_{}",
             approval.id.simple(),
@@ -93,11 +96,11 @@ impl Pipeline {
         )
     }
 
-    fn grant_mac(&self, id: Uuid, digest: &str) -> Vec<u8> {
+    fn grant_mac(&self, id: Uuid, digest: &str) -> Hmac<Sha256> {
         let mut mac =
             Hmac::<Sha256>::new_from_slice(&self.grant_key).expect("HMAC takes any key length");
         mac.update(format!("sentinel-grant:{id}:{digest}").as_bytes());
-        mac.finalize().into_bytes().to_vec()
+        mac
     }
 
     /// Creates the request for a held action, or returns the agent's pending request for the
@@ -190,9 +193,10 @@ impl Pipeline {
             .map_err(|e| format!("the grant could not be checked: {e}"))?
             .filter(|a| a.tenant_id == tenant && a.agent_id == agent)
             .ok_or_else(invalid)?;
-        let mut expected = Hmac::<Sha256>::new_from_slice(&self.grant_key).expect("any length");
-        expected.update(format!("sentinel-grant:{id}:{}", approval.action_digest).as_bytes());
-        expected.verify_slice(&mac).map_err(|_| invalid())?;
+        // Constant-time comparison.
+        self.grant_mac(id, &approval.action_digest)
+            .verify_slice(&mac)
+            .map_err(|_| invalid())?;
         if approval.status != ApprovalStatus::Approved {
             return Err(format!(
                 "approval {id} is {}, not approved",

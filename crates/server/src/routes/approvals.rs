@@ -87,7 +87,7 @@ pub struct AnswerRequest {
 
 impl validate::Validate for AnswerRequest {
     fn validate(&self) -> Result<(), validate::FieldError> {
-        reason_field(&self.reason)
+        validate::reason("reason", &self.reason)
     }
 }
 
@@ -99,18 +99,8 @@ pub struct CancelRequest {
 
 impl validate::Validate for CancelRequest {
     fn validate(&self) -> Result<(), validate::FieldError> {
-        reason_field(&self.reason)
+        validate::reason("reason", &self.reason)
     }
-}
-
-fn reason_field(reason: &str) -> Result<(), validate::FieldError> {
-    if reason.trim().is_empty() {
-        return Err(validate::FieldError {
-            field: "reason".into(),
-            message: "say why".into(),
-        });
-    }
-    validate::text("reason", &Some(reason.to_string()))
 }
 
 /// Approval requests of a tenant, filtered and paginated (oldest first).
@@ -283,16 +273,7 @@ fn approval_error(e: ApprovalError) -> ApiError {
 
 /// `30s`, `2m`, `45` (seconds); at most [`MAX_WAIT`].
 fn parse_wait(w: &str) -> Option<Duration> {
-    let (number, unit) = match w.strip_suffix('s') {
-        Some(n) => (n, 1),
-        None => match w.strip_suffix('m') {
-            Some(n) => (n, 60),
-            None => (w, 1),
-        },
-    };
-    let secs = number.parse::<u64>().ok()?.checked_mul(unit)?;
-    let wait = Duration::from_secs(secs);
-    (wait <= MAX_WAIT).then_some(wait)
+    validate::duration(w).filter(|wait| *wait <= MAX_WAIT)
 }
 
 #[cfg(test)]

@@ -35,14 +35,8 @@ pub struct KillRequest {
 
 impl sentinel_core::validate::Validate for KillRequest {
     fn validate(&self) -> Result<(), sentinel_core::validate::FieldError> {
-        use sentinel_core::validate::{name, text, FieldError};
-        if self.reason.trim().is_empty() {
-            return Err(FieldError {
-                field: "reason".into(),
-                message: "say why".into(),
-            });
-        }
-        text("reason", &Some(self.reason.clone()))?;
+        use sentinel_core::validate::{name, reason, FieldError};
+        reason("reason", &self.reason)?;
         match (self.scope, &self.target) {
             (KillScope::Tenant, _) => Ok(()),
             (_, Some(t)) => name("target", t),
