@@ -32,6 +32,12 @@ if ! cmp -s "$requirements" "$venv/.requirements" 2>/dev/null; then
   "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
   cp "$requirements" "$venv/.requirements"
 fi
+# The LLM gateway's tests drive it with the official openai SDK (same venv).
+llm_requirements=crates/llm/tests/python/requirements.txt
+if ! cmp -s "$llm_requirements" "$venv/.requirements-llm" 2>/dev/null; then
+  "$venv/bin/pip" install -q --disable-pip-version-check -r "$llm_requirements"
+  cp "$llm_requirements" "$venv/.requirements-llm"
+fi
 export SENTINEL_INTEROP_PYTHON="$venv/bin/python"
 
 echo "==> cargo test --workspace"

@@ -23,6 +23,8 @@ pub struct AppState {
     /// directory), so that no secret is stored.
     pub secrets_key: Arc<[u8; 32]>,
     pub notifier: Arc<crate::notify::Notifier>,
+    /// The LLM gateway (`/v1/chat/completions` and friends).
+    pub llm: Arc<sentinel_llm::Gateway>,
     /// Set when the server begins to shut down: ends the event streams, which would otherwise
     /// hold graceful shutdown open.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
@@ -82,7 +84,15 @@ impl AppState {
             secrets_key.clone(),
             &config,
         );
+        let llm = Arc::new(sentinel_llm::Gateway::start(
+            config.llm.clone(),
+            pipeline.clone(),
+            store.clone(),
+            guard.clone(),
+            Arc::new(sentinel_llm::NoSecrets),
+        ));
         Ok(AppState {
+            llm,
             store,
             keys: KeyCache::default(),
             config: Arc::new(config),

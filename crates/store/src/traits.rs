@@ -151,4 +151,12 @@ pub trait Store: Send + Sync + 'static {
         webhook: Uuid,
         page: PageRequest,
     ) -> Result<Page<Delivery>>;
+
+    /// Appends LLM usage rows in one transaction.
+    async fn insert_llm_usage(&self, rows: &[LlmUsage]) -> Result<()>;
+    /// A tenant's LLM usage summed per time bucket (and agent and model, when asked).
+    async fn llm_usage(&self, tenant: Uuid, query: &UsageQuery) -> Result<Vec<UsageRow>>;
+    /// A tenant's (or one agent's) LLM spend since `since`, in millionths of a dollar.
+    async fn llm_spend(&self, tenant: Uuid, agent: Option<&str>, since: OffsetDateTime)
+        -> Result<u64>;
 }
