@@ -22,6 +22,8 @@ pub struct AppState {
     /// Root key that webhook signing secrets are derived from (`secrets.key` in the data
     /// directory), so that no secret is stored.
     pub secrets_key: Arc<[u8; 32]>,
+    /// Tenant secrets, sealed under a key derived from `secrets_key`.
+    pub secrets: Arc<sentinel_pipeline::SecretVault>,
     pub notifier: Arc<crate::notify::Notifier>,
     /// Set when the server begins to shut down: ends the event streams, which would otherwise
     /// hold graceful shutdown open.
@@ -82,7 +84,12 @@ impl AppState {
             secrets_key.clone(),
             &config,
         );
+        let secrets = Arc::new(sentinel_pipeline::SecretVault::new(
+            store.clone(),
+            &secrets_key,
+        ));
         Ok(AppState {
+            secrets,
             store,
             keys: KeyCache::default(),
             config: Arc::new(config),

@@ -151,4 +151,11 @@ pub trait Store: Send + Sync + 'static {
         webhook: Uuid,
         page: PageRequest,
     ) -> Result<Page<Delivery>>;
+
+    /// Creates or replaces a tenant secret (the caller seals it).
+    async fn put_secret(&self, secret: &SealedSecret) -> Result<()>;
+    async fn secret(&self, tenant: Uuid, name: &str) -> Result<Option<SealedSecret>>;
+    /// A tenant's secrets' metadata, by name.
+    async fn secrets(&self, tenant: Uuid) -> Result<Vec<SecretMeta>>;
+    async fn delete_secret(&self, tenant: Uuid, name: &str) -> Result<bool>;
 }
