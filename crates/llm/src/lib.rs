@@ -28,6 +28,7 @@ pub mod limits;
 pub mod output;
 pub mod prices;
 pub mod routing;
+pub mod secrets;
 pub mod sse;
 mod stream;
 pub mod upstream;
@@ -36,24 +37,4 @@ pub mod usage;
 pub use config::LlmConfig;
 pub use error::LlmError;
 pub use gateway::{Client, Gateway};
-
-/// Where provider keys come from: `${secret:NAME}` in a deployment's `api_key` is expanded
-/// for the calling tenant.
-#[async_trait::async_trait]
-pub trait SecretSource: Send + Sync {
-    async fn expand(&self, tenant: uuid::Uuid, template: &str) -> Result<String, String>;
-}
-
-/// No secret store: templates without `${secret:…}` pass unchanged; others are an error.
-pub struct NoSecrets;
-
-#[async_trait::async_trait]
-impl SecretSource for NoSecrets {
-    async fn expand(&self, _tenant: uuid::Uuid, template: &str) -> Result<String, String> {
-        if template.contains("${secret:") {
-            Err("no secret store is configured to expand the provider key".into())
-        } else {
-            Ok(template.to_string())
-        }
-    }
-}
+pub use secrets::{NoSecrets, SecretSource, VaultKeys};

@@ -22,6 +22,7 @@ mod quotas;
 mod recorder;
 mod registry_cache;
 mod scan;
+mod secrets;
 mod simulate;
 
 pub use approvals::{spawn_approval_expiry, ApprovalConfig, ApprovalError, Approver};
@@ -34,4 +35,5 @@ pub use policies::{PolicySet, TenantPolicy};
 pub use quotas::{QuotaBook, QuotaRule, Quotas};
 pub use recorder::DecisionRecorder;
 pub use scan::{ActionScanner, NoScanner, ScanFinding};
+pub use secrets::{SecretError, SecretVault};
 pub use simulate::{ChangedDecision, Simulation};

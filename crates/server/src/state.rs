@@ -22,6 +22,8 @@ pub struct AppState {
     /// Root key that webhook signing secrets are derived from (`secrets.key` in the data
     /// directory), so that no secret is stored.
     pub secrets_key: Arc<[u8; 32]>,
+    /// Tenant secrets, sealed under a key derived from `secrets_key`.
+    pub secrets: Arc<sentinel_pipeline::SecretVault>,
     pub notifier: Arc<crate::notify::Notifier>,
     /// The LLM gateway (`/v1/chat/completions` and friends).
     pub llm: Arc<sentinel_llm::Gateway>,
@@ -84,15 +86,20 @@ impl AppState {
             secrets_key.clone(),
             &config,
         );
+        let secrets = Arc::new(sentinel_pipeline::SecretVault::new(
+            store.clone(),
+            &secrets_key,
+        ));
         let llm = Arc::new(sentinel_llm::Gateway::start(
             config.llm.clone(),
             pipeline.clone(),
             store.clone(),
             guard.clone(),
-            Arc::new(sentinel_llm::NoSecrets),
+            Arc::new(sentinel_llm::VaultKeys::new(secrets.clone())),
         ));
         Ok(AppState {
             llm,
+            secrets,
             store,
             keys: KeyCache::default(),
             config: Arc::new(config),

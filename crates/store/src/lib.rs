@@ -22,6 +22,7 @@ mod sql;
 mod sql_approvals;
 mod sql_audit;
 mod sql_llm;
+mod sql_secrets;
 mod traits;
 
 pub use audit::{AuditFilter, AuditRecord, StoredCheckpoint};

@@ -701,6 +701,19 @@ impl Store for SqlStore {
     ) -> Result<u64> {
         self.llm_spend_since(tenant, agent, since).await
     }
+
+    async fn put_secret(&self, secret: &SealedSecret) -> Result<()> {
+        self.put_secret_row(secret).await
+    }
+    async fn secret(&self, tenant: Uuid, name: &str) -> Result<Option<SealedSecret>> {
+        self.secret_row(tenant, name).await
+    }
+    async fn secrets(&self, tenant: Uuid) -> Result<Vec<SecretMeta>> {
+        self.secret_rows(tenant).await
+    }
+    async fn delete_secret(&self, tenant: Uuid, name: &str) -> Result<bool> {
+        self.delete_secret_row(tenant, name).await
+    }
 }
 
 fn agent_binds(a: &Agent) -> Vec<Bind> {

@@ -159,4 +159,10 @@ pub trait Store: Send + Sync + 'static {
     /// A tenant's (or one agent's) LLM spend since `since`, in millionths of a dollar.
     async fn llm_spend(&self, tenant: Uuid, agent: Option<&str>, since: OffsetDateTime)
         -> Result<u64>;
+    /// Creates or replaces a tenant secret (the caller seals it).
+    async fn put_secret(&self, secret: &SealedSecret) -> Result<()>;
+    async fn secret(&self, tenant: Uuid, name: &str) -> Result<Option<SealedSecret>>;
+    /// A tenant's secrets' metadata, by name.
+    async fn secrets(&self, tenant: Uuid) -> Result<Vec<SecretMeta>>;
+    async fn delete_secret(&self, tenant: Uuid, name: &str) -> Result<bool>;
 }

@@ -29,7 +29,8 @@ fn deployment(name: &str, model: &str, upstream: &str, base_url: &str) -> Deploy
         provider: Provider::Openai,
         base_url: base_url.into(),
         upstream_model: Some(upstream.into()),
-        api_key: Some(PROVIDER_KEY.into()),
+        // From the tenant's secret store, expanded per request.
+        api_key: Some("${secret:MOCK_PROVIDER_KEY}".into()),
         weight: 1,
         timeout_ms: 2_000,
         // $10 per million tokens each way: a mock answer costs a few hundred micro-dollars.
@@ -76,6 +77,14 @@ impl Gateway {
         let (dir, url) = sentinel_testkit::sqlite();
         let s = TestServer::start(url, Some(dir), config).await;
         s.tenant("acme").await;
+        s.call(
+            reqwest::Method::PUT,
+            "/v1/tenants/acme/secrets/MOCK_PROVIDER_KEY",
+            &s.admin_key,
+            Some(json!({"value": PROVIDER_KEY})),
+        )
+        .await
+        .ok(201);
         for agent in ["bot", "budget-bot", "rate-bot"] {
             s.post("/v1/tenants/acme/agents", &s.admin_key, json!({"name": agent}))
                 .await
