@@ -94,7 +94,12 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
-pub fn request(method: &str, path: &str, key: Option<&str>, body: Option<&serde_json::Value>) -> Vec<u8> {
+pub fn request(
+    method: &str,
+    path: &str,
+    key: Option<&str>,
+    body: Option<&serde_json::Value>,
+) -> Vec<u8> {
     let mut r = format!("{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n");
     if let Some(k) = key {
         r.push_str(&format!("Authorization: Bearer {k}\r\n"));
@@ -235,4 +240,3 @@ async fn finish(
         errors,
     })
 }
-

@@ -28,8 +28,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context};
 use sentinel_bench::flags::Flags;
-use sentinel_bench::policy100;
 use sentinel_bench::loadgen::{closed_loop, open_loop, request, Conn, RunResult, Target};
+use sentinel_bench::policy100;
 use sentinel_bench::stats::{median, Percentiles};
 use serde_json::{json, Value};
 
@@ -241,7 +241,15 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mut closed: Vec<Vec<RunResult>> = endpoints.iter().map(|_| Vec::new()).collect();
     for _ in 0..args.runs {
         for (i, e) in endpoints.iter().enumerate() {
-            closed[i].push(closed_loop(&server.target(), &e.request, args.connections, args.duration).await?);
+            closed[i].push(
+                closed_loop(
+                    &server.target(),
+                    &e.request,
+                    args.connections,
+                    args.duration,
+                )
+                .await?,
+            );
         }
     }
     let mut rates = Vec::new();

@@ -11,7 +11,7 @@
 //!
 //! ```sh
 //! CARGO_TARGET_DIR=/var/tmp/target-llm cargo build --release -p sentinel-cli -p sentinel-bench
-//! python3 -m venv /var/tmp/litellm-venv && /var/tmp/litellm-venv/bin/pip install 'litellm[proxy]==1.77.7'
+//! python3 -m venv /var/tmp/litellm-venv && /var/tmp/litellm-venv/bin/pip install 'litellm[proxy]==1.106.2'
 //! /var/tmp/target-llm/release/llm_load --duration 3 --runs 3 --litellm /var/tmp/litellm-venv/bin/litellm
 //! ```
 
@@ -55,7 +55,11 @@ fn free_addr() -> anyhow::Result<SocketAddr> {
     Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?)
 }
 
-fn spawn(mut cmd: Command, addr: SocketAddr, dir: Option<tempfile::TempDir>) -> anyhow::Result<Proc> {
+fn spawn(
+    mut cmd: Command,
+    addr: SocketAddr,
+    dir: Option<tempfile::TempDir>,
+) -> anyhow::Result<Proc> {
     let child = cmd
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -64,10 +68,16 @@ fn spawn(mut cmd: Command, addr: SocketAddr, dir: Option<tempfile::TempDir>) -> 
     let pid = child.id();
     Ok(Proc {
         child,
-        target: Target { addr, pid: Some(pid) },
+        target: Target {
+            addr,
+            pid: Some(pid),
+        },
         _dir: dir,
     })
 }
+
+/// LiteLLM refuses to start without a master key; clients present it as their API key.
+const LITELLM_KEY: &str = "sk-litellm-bench-master-key-0123456789";
 
 const PROMPT: &str = "Summarise the deployment status of the payments service in one line.";
 
@@ -119,10 +129,15 @@ fn start_sentinel(args: &Args, mock: SocketAddr) -> anyhow::Result<Proc> {
 async fn set_up(sentinel: &Proc) -> anyhow::Result<String> {
     let base = format!("http://{}", sentinel.target.addr);
     let dir = sentinel._dir.as_ref().context("data dir")?;
-    let admin = std::fs::read_to_string(dir.path().join("admin.key"))?.trim().to_string();
+    let admin = std::fs::read_to_string(dir.path().join("admin.key"))?
+        .trim()
+        .to_string();
     let http = reqwest::Client::new();
     let post = |path: &str, body: Value| {
-        let req = http.post(format!("{base}{path}")).bearer_auth(&admin).json(&body);
+        let req = http
+            .post(format!("{base}{path}"))
+            .bearer_auth(&admin)
+            .json(&body);
         let path = path.to_string();
         async move {
             let resp = req.send().await?;
@@ -147,7 +162,11 @@ async fn set_up(sentinel: &Proc) -> anyhow::Result<String> {
         json!({"modules": modules, "data": {"llm": {"max_tokens": 4096}}}),
     )
     .await?;
-    let key = post("/v1/tenants/bench/keys", json!({"role": "agent", "agent": "bench-bot"})).await?;
+    let key = post(
+        "/v1/tenants/bench/keys",
+        json!({"role": "agent", "agent": "bench-bot"}),
+    )
+    .await?;
     let key = key["secret"].as_str().context("key secret")?.to_string();
     let answer: Value = http
         .post(format!("{base}/v1/chat/completions"))
@@ -173,7 +192,8 @@ fn start_litellm(bin: &PathBuf, mock: SocketAddr) -> anyhow::Result<Proc> {
         format!(
             "model_list:\n  - model_name: mock-small\n    litellm_params:\n      model: openai/mock-small\n      \
              api_base: http://{mock}/v1\n      api_key: sk-bench\n\
-             litellm_settings:\n  telemetry: false\n  drop_params: true\n"
+             litellm_settings:\n  telemetry: false\n  drop_params: true\n\
+             general_settings:\n  master_key: {LITELLM_KEY}\n"
         ),
     )?;
     let mut cmd = Command::new(bin);
@@ -206,15 +226,23 @@ fn main() -> anyhow::Result<()> {
         .or_else(|| Some(PathBuf::from("/var/tmp/litellm-venv/bin/litellm")))
         .filter(|p| p.exists());
     let args = Args {
-        sentinel: flags.text("sentinel").map(PathBuf::from).map_or_else(|| beside("sentinel"), Ok)?,
-        mock: flags.text("mock").map(PathBuf::from).map_or_else(|| beside("mock_llm"), Ok)?,
+        sentinel: flags
+            .text("sentinel")
+            .map(PathBuf::from)
+            .map_or_else(|| beside("sentinel"), Ok)?,
+        mock: flags
+            .text("mock")
+            .map(PathBuf::from)
+            .map_or_else(|| beside("mock_llm"), Ok)?,
         litellm,
         duration: Duration::from_secs_f64(flags.get("duration", 3.0f64)?),
         runs: flags.get("runs", 3usize)?,
         connections: flags.get("connections", 16usize)?,
         audit_strict: flags.get("audit-strict", true)?,
     };
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     let local = tokio::task::LocalSet::new();
     local.block_on(&rt, run(args))
 }
@@ -231,7 +259,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let litellm = match &args.litellm {
         Some(bin) => {
             let p = start_litellm(bin, mock_addr)?;
-            match wait_for(p.target.addr, "/health/liveliness", Duration::from_secs(120)).await {
+            match wait_for(
+                p.target.addr,
+                "/health/liveliness",
+                Duration::from_secs(120),
+            )
+            .await
+            {
                 Ok(()) => Some(p),
                 Err(e) => {
                     println!("LiteLLM did not start: {e}");
@@ -248,20 +282,44 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let mut lanes = vec![
         Lane {
             name: "direct",
-            target: Target { addr: mock_addr, pid: mock.target.pid },
-            request: Rc::new(request("POST", "/v1/chat/completions", Some("sk-bench"), Some(&body))),
+            target: Target {
+                addr: mock_addr,
+                pid: mock.target.pid,
+            },
+            request: Rc::new(request(
+                "POST",
+                "/v1/chat/completions",
+                Some("sk-bench"),
+                Some(&body),
+            )),
         },
         Lane {
             name: "sentinel",
-            target: Target { addr: sentinel.target.addr, pid: sentinel.target.pid },
-            request: Rc::new(request("POST", "/v1/chat/completions", Some(&key), Some(&body))),
+            target: Target {
+                addr: sentinel.target.addr,
+                pid: sentinel.target.pid,
+            },
+            request: Rc::new(request(
+                "POST",
+                "/v1/chat/completions",
+                Some(&key),
+                Some(&body),
+            )),
         },
     ];
     if let Some(p) = &litellm {
         lanes.push(Lane {
             name: "litellm",
-            target: Target { addr: p.target.addr, pid: p.target.pid },
-            request: Rc::new(request("POST", "/v1/chat/completions", Some("sk-bench"), Some(&body))),
+            target: Target {
+                addr: p.target.addr,
+                pid: p.target.pid,
+            },
+            request: Rc::new(request(
+                "POST",
+                "/v1/chat/completions",
+                Some(LITELLM_KEY),
+                Some(&body),
+            )),
         });
     }
     println!(
@@ -274,13 +332,21 @@ async fn run(args: Args) -> anyhow::Result<()> {
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     for lane in &lanes {
-        closed_loop(&lane.target, &lane.request, args.connections, Duration::from_secs(1)).await?;
+        closed_loop(
+            &lane.target,
+            &lane.request,
+            args.connections,
+            Duration::from_secs(1),
+        )
+        .await?;
     }
     let mut max = Vec::new();
     for lane in &lanes {
         let mut runs = Vec::new();
         for _ in 0..args.runs {
-            runs.push(closed_loop(&lane.target, &lane.request, args.connections, args.duration).await?);
+            runs.push(
+                closed_loop(&lane.target, &lane.request, args.connections, args.duration).await?,
+            );
         }
         let rate = report(&format!("closed loop {}", lane.name), &runs);
         max.push(rate);
@@ -309,8 +375,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
             for (slot, &i) in which.iter().enumerate() {
                 let lane = &lanes[i];
                 results[slot].push(
-                    open_loop(&lane.target, &lane.request, args.connections, args.duration, rate)
-                        .await?,
+                    open_loop(
+                        &lane.target,
+                        &lane.request,
+                        args.connections,
+                        args.duration,
+                        rate,
+                    )
+                    .await?,
                 );
             }
         }
@@ -347,7 +419,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
 fn report(what: &str, runs: &[RunResult]) -> f64 {
     let rate = median(&runs.iter().map(|r| r.per_second).collect::<Vec<_>>());
     let p = Percentiles::median_of(&runs.iter().map(|r| r.latency).collect::<Vec<_>>());
-    let cpu = median(&runs.iter().map(|r| r.server_cpu_us_per_request).collect::<Vec<_>>());
+    let cpu = median(
+        &runs
+            .iter()
+            .map(|r| r.server_cpu_us_per_request)
+            .collect::<Vec<_>>(),
+    );
     let errors: usize = runs.iter().map(|r| r.errors).sum();
     println!("{what:<28} {rate:>8.0}/s  {p}  cpu {cpu:>6.0} µs/req  errors {errors}");
     rate

@@ -86,7 +86,8 @@ pub fn build(endpoint: Endpoint, body: &Value, model: &str, session: Option<Stri
 /// (`$.arguments.messages[N]…`, `$.arguments.system`, `$.arguments.input…`). Returns how many
 /// values were masked.
 pub fn redact(guard: &Guard, body: &mut Value, paths: &[String]) -> usize {
-    let opts = ScanOptions::new(Direction::Input).with_detectors(vec![Detector::Secrets, Detector::Pii]);
+    let opts =
+        ScanOptions::new(Direction::Input).with_detectors(vec![Detector::Secrets, Detector::Pii]);
     let mut masked = 0;
     let mut mask = |v: &mut Value| {
         let mut one = |s: &mut String| {
@@ -151,11 +152,18 @@ mod tests {
             {"role": "system", "content": format!("internal {secret}")},
             {"role": "user", "content": [{"type": "text", "text": format!("my token is {secret}")}]},
         ]});
-        let n = redact(&guard, &mut body, &["$.arguments.messages[1].content".into()]);
+        let n = redact(
+            &guard,
+            &mut body,
+            &["$.arguments.messages[1].content".into()],
+        );
         assert_eq!(n, 1);
         let text = body.to_string();
         assert!(text.contains("my token is [REDACTED:"), "{text}");
-        assert!(text.contains(&format!("internal {secret}")), "message 0 was not named");
+        assert!(
+            text.contains(&format!("internal {secret}")),
+            "message 0 was not named"
+        );
     }
 
     #[test]

@@ -36,7 +36,9 @@ fn period_bounds(period: BudgetPeriod, now: OffsetDateTime) -> (OffsetDateTime, 
             let start = day.replace_day(1).expect("day 1 exists");
             let (y, m) = (start.year(), start.month());
             let next = if m == time::Month::December {
-                start.replace_year(y + 1).and_then(|d| d.replace_month(time::Month::January))
+                start
+                    .replace_year(y + 1)
+                    .and_then(|d| d.replace_month(time::Month::January))
             } else {
                 start.replace_month(m.next())
             };
@@ -74,16 +76,23 @@ impl BudgetBook {
         let now = OffsetDateTime::now_utc();
         for (scope, filter, rule) in applicable(rules, slug, agent) {
             let (start, end) = period_bounds(rule.period, now);
-            let key = (tenant, format!("{scope}:{:?}", rule.period), start.unix_timestamp());
+            let key = (
+                tenant,
+                format!("{scope}:{:?}", rule.period),
+                start.unix_timestamp(),
+            );
             let known = self.spent.lock().unwrap().get(&key).copied();
             let spent = match known {
                 Some(s) => s,
                 None => {
                     // Fail open on a store error: the gateway keeps serving and counts from 0.
-                    let s = store.llm_spend(tenant, filter, start).await.unwrap_or_else(|e| {
-                        tracing::warn!(error = %e, "could not restore LLM spend");
-                        0
-                    });
+                    let s = store
+                        .llm_spend(tenant, filter, start)
+                        .await
+                        .unwrap_or_else(|e| {
+                            tracing::warn!(error = %e, "could not restore LLM spend");
+                            0
+                        });
                     *self.spent.lock().unwrap().entry(key).or_insert(s)
                 }
             };
@@ -109,7 +118,11 @@ impl BudgetBook {
         let mut spent = self.spent.lock().unwrap();
         for (scope, _, rule) in applicable(rules, slug, agent) {
             let (start, _) = period_bounds(rule.period, now);
-            let key = (tenant, format!("{scope}:{:?}", rule.period), start.unix_timestamp());
+            let key = (
+                tenant,
+                format!("{scope}:{:?}", rule.period),
+                start.unix_timestamp(),
+            );
             // Only periods already restored from the log are counted here; the others read
             // the log (which will hold this request) when first checked.
             if let Some(s) = spent.get_mut(&key) {

@@ -102,7 +102,11 @@ impl Gateway {
             return Ok(n.clone());
         }
         let unavailable = |e: sentinel_store::StoreError| {
-            LlmError::new(503, "store_unavailable", format!("the registry is unavailable: {e}"))
+            LlmError::new(
+                503,
+                "store_unavailable",
+                format!("the registry is unavailable: {e}"),
+            )
         };
         let tenant = self
             .store
@@ -154,7 +158,9 @@ impl Gateway {
             Endpoint::Chat | Endpoint::Messages
                 if !body["messages"].as_array().is_some_and(|m| !m.is_empty()) =>
             {
-                return Err(LlmError::bad_request("`messages` must be a non-empty array"))
+                return Err(LlmError::bad_request(
+                    "`messages` must be a non-empty array",
+                ))
             }
             _ => {}
         }
@@ -169,21 +175,33 @@ impl Gateway {
             ));
         }
         let prompt_estimate = (body.to_string().len() as u64) / 4;
-        if let Err(l) = self
-            .limits
-            .admit(tenant, &slug, &agent, &self.config.rate_limits, prompt_estimate)
-        {
+        if let Err(l) = self.limits.admit(
+            tenant,
+            &slug,
+            &agent,
+            &self.config.rate_limits,
+            prompt_estimate,
+        ) {
             metrics::counter!("sentinel_llm_rejected_total", "reason" => "rate_limit").increment(1);
             return Err(LlmError::new(
                 429,
                 "rate_limited",
-                format!("{} per minute limit of {} ({}) reached", l.what, l.limit, l.scope),
+                format!(
+                    "{} per minute limit of {} ({}) reached",
+                    l.what, l.limit, l.scope
+                ),
             )
             .retry_after(l.retry_after));
         }
         if let Err(b) = self
             .budgets
-            .check(self.store.as_ref(), tenant, &slug, &agent, &self.config.budgets)
+            .check(
+                self.store.as_ref(),
+                tenant,
+                &slug,
+                &agent,
+                &self.config.budgets,
+            )
             .await
         {
             metrics::counter!("sentinel_llm_rejected_total", "reason" => "budget").increment(1);
@@ -205,11 +223,14 @@ impl Gateway {
             Outcome::Allow => {}
             Outcome::Deny => {
                 metrics::counter!("sentinel_llm_rejected_total", "reason" => "policy").increment(1);
-                return Err(LlmError::new(403, "policy_denied", decision.reasons.join("; "))
-                    .with_details(details));
+                return Err(
+                    LlmError::new(403, "policy_denied", decision.reasons.join("; "))
+                        .with_details(details),
+                );
             }
             Outcome::ApprovalRequired => {
-                metrics::counter!("sentinel_llm_rejected_total", "reason" => "approval").increment(1);
+                metrics::counter!("sentinel_llm_rejected_total", "reason" => "approval")
+                    .increment(1);
                 return Err(LlmError::new(
                     403,
                     "approval_required",
@@ -292,33 +313,73 @@ impl Gateway {
             let (p, c) = usage_of(endpoint, &hit);
             self.record(&ctx, "cache", None, p, c, 200, true);
             let mut r = axum::Json(hit).into_response();
-            r.headers_mut()
-                .insert("x-sentinel-cache", axum::http::HeaderValue::from_static("hit"));
+            r.headers_mut().insert(
+                "x-sentinel-cache",
+                axum::http::HeaderValue::from_static("hit"),
+            );
             return Ok(r);
         }
-        let answer = self.sender(ctx.tenant).send(&plan, endpoint, &body).await.inspect_err(|e| {
-            self.record(&ctx, "none", None, 0, 0, e.status, false);
-        })?;
+        let answer = self
+            .sender(ctx.tenant)
+            .send(&plan, endpoint, &body)
+            .await
+            .inspect_err(|e| {
+                self.record(&ctx, "none", None, 0, 0, e.status, false);
+            })?;
         let status = answer.response.status().as_u16();
         let deployment = answer.deployment.clone();
         if !answer.response.status().is_success() {
             let text = answer.response.text().await.unwrap_or_default();
-            self.record(&ctx, &deployment.name, Some(&deployment), 0, 0, status, false);
+            self.record(
+                &ctx,
+                &deployment.name,
+                Some(&deployment),
+                0,
+                0,
+                status,
+                false,
+            );
             let message = serde_json::from_str::<Value>(&text)
                 .ok()
                 .and_then(|v| v["error"]["message"].as_str().map(String::from))
                 .unwrap_or(text);
-            return Err(LlmError::new(status, "upstream_error", format!(
-                "deployment {} answered {status}: {message}", deployment.name)));
+            return Err(LlmError::new(
+                status,
+                "upstream_error",
+                format!(
+                    "deployment {} answered {status}: {message}",
+                    deployment.name
+                ),
+            ));
         }
         if stream {
-            return Ok(crate::stream::relay(self.clone(), ctx, answer, client_wants_usage));
+            return Ok(crate::stream::relay(
+                self.clone(),
+                ctx,
+                answer,
+                client_wants_usage,
+            ));
         }
         let mut reply: Value = answer.response.json().await.map_err(|e| {
-            LlmError::new(502, "upstream_invalid", format!("deployment {} answered with invalid JSON: {e}", deployment.name))
+            LlmError::new(
+                502,
+                "upstream_invalid",
+                format!(
+                    "deployment {} answered with invalid JSON: {e}",
+                    deployment.name
+                ),
+            )
         })?;
         let (p, c) = usage_of(endpoint, &reply);
-        self.record(&ctx, &deployment.name, Some(&deployment), p, c, status, false);
+        self.record(
+            &ctx,
+            &deployment.name,
+            Some(&deployment),
+            p,
+            c,
+            status,
+            false,
+        );
         self.scan_answer(endpoint, &mut reply)?;
         self.decide_tool_calls(&client, &ctx, &reply).await?;
         if let Some(k) = cache_key {
@@ -333,7 +394,11 @@ impl Gateway {
         let texts: Vec<&mut Value> = match endpoint {
             Endpoint::Chat => reply["choices"]
                 .as_array_mut()
-                .map(|cs| cs.iter_mut().map(|c| &mut c["message"]["content"]).collect())
+                .map(|cs| {
+                    cs.iter_mut()
+                        .map(|c| &mut c["message"]["content"])
+                        .collect()
+                })
                 .unwrap_or_default(),
             Endpoint::Messages => reply["content"]
                 .as_array_mut()
@@ -356,7 +421,10 @@ impl Gateway {
                     return Err(LlmError::new(
                         403,
                         "output_blocked",
-                        format!("the model's answer held a secret ({}) and was blocked", stopped.rule),
+                        format!(
+                            "the model's answer held a secret ({}) and was blocked",
+                            stopped.rule
+                        ),
                     ))
                 }
             }
@@ -367,7 +435,12 @@ impl Gateway {
     /// Tool calls a model proposes are decided by policy before the agent sees them: the
     /// answer becomes an `llm_request` action with endpoint `chat.tool_calls` and the proposed
     /// calls (name and parsed arguments) as `tool_calls`. A denial withholds the answer.
-    async fn decide_tool_calls(&self, client: &Client, ctx: &Ctx, reply: &Value) -> Result<(), LlmError> {
+    async fn decide_tool_calls(
+        &self,
+        client: &Client,
+        ctx: &Ctx,
+        reply: &Value,
+    ) -> Result<(), LlmError> {
         let calls: Vec<Value> = reply["choices"]
             .as_array()
             .into_iter()
@@ -386,14 +459,21 @@ impl Gateway {
         if calls.is_empty() {
             return Ok(());
         }
-        let mut action = action::build(Endpoint::Chat, &json!({}), &ctx.model, client.session.clone());
+        let mut action = action::build(
+            Endpoint::Chat,
+            &json!({}),
+            &ctx.model,
+            client.session.clone(),
+        );
         action.arguments["endpoint"] = json!("chat.tool_calls");
         action.arguments["tool_calls"] = Value::Array(calls);
         let decision = self.pipeline.decide(client.caller, action).await;
         if decision.outcome == Outcome::Deny {
             metrics::counter!("sentinel_llm_rejected_total", "reason" => "tool_call").increment(1);
-            return Err(LlmError::new(403, "tool_call_denied", decision.reasons.join("; "))
-                .with_details(json!({"decision_id": decision.decision_id})));
+            return Err(
+                LlmError::new(403, "tool_call_denied", decision.reasons.join("; "))
+                    .with_details(json!({"decision_id": decision.decision_id})),
+            );
         }
         Ok(())
     }
@@ -431,8 +511,13 @@ impl Gateway {
         } else {
             price.map_or(0, |p| p.cost_micros(prompt, completion))
         };
-        self.budgets
-            .charge(ctx.tenant, &ctx.slug, &ctx.agent, &self.config.budgets, cost);
+        self.budgets.charge(
+            ctx.tenant,
+            &ctx.slug,
+            &ctx.agent,
+            &self.config.budgets,
+            cost,
+        );
         self.limits.spend_tokens(
             ctx.tenant,
             &ctx.slug,

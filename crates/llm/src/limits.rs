@@ -78,7 +78,11 @@ impl RateLimiter {
         for (scope, what, limit, _) in &wanted {
             let b = refill(&mut buckets, tenant, scope, what, *limit, now);
             // A request needs a whole request left; tokens only need the bucket not overdrawn.
-            let short = if *what == "requests" { 1.0 - b.level } else { -b.level };
+            let short = if *what == "requests" {
+                1.0 - b.level
+            } else {
+                -b.level
+            };
             if short > 0.0 || (*what == "tokens" && b.level <= 0.0) {
                 let per_second = *limit as f64 / 60.0;
                 return Err(Limited {
@@ -91,7 +95,11 @@ impl RateLimiter {
         }
         for (scope, what, _, need) in &wanted {
             if let Some(b) = buckets.get_mut(&(tenant, scope.clone(), *what)) {
-                b.level -= if *what == "tokens" { tokens as f64 } else { *need };
+                b.level -= if *what == "tokens" {
+                    tokens as f64
+                } else {
+                    *need
+                };
             }
         }
         Ok(())
@@ -131,7 +139,8 @@ fn refill<'a>(
             updated: now,
         });
     let per_second = limit as f64 / 60.0;
-    b.level = (b.level + now.duration_since(b.updated).as_secs_f64() * per_second).min(limit as f64);
+    b.level =
+        (b.level + now.duration_since(b.updated).as_secs_f64() * per_second).min(limit as f64);
     b.updated = now;
     b
 }
@@ -170,7 +179,13 @@ mod tests {
         let t = Uuid::now_v7();
         assert!(l.admit(t, "acme", "a", &rules, 60).is_ok());
         l.spend_tokens(t, "acme", "a", &rules, 50);
-        assert_eq!(l.admit(t, "acme", "b", &rules, 1).unwrap_err().what, "tokens");
-        assert!(l.admit(t, "other", "a", &rules, 1000).is_ok(), "other tenants");
+        assert_eq!(
+            l.admit(t, "acme", "b", &rules, 1).unwrap_err().what,
+            "tokens"
+        );
+        assert!(
+            l.admit(t, "other", "a", &rules, 1000).is_ok(),
+            "other tenants"
+        );
     }
 }

@@ -124,6 +124,10 @@ mod tests {
         assert_eq!(firsts["b"], 100);
         assert!(r.plan("acme", "nope").is_empty());
         assert_eq!(r.models("acme"), vec!["m", "small"]);
-        assert_eq!(r.plan("globex", "m").len(), 2, "no fallback deployment for globex");
+        assert_eq!(
+            r.plan("globex", "m").len(),
+            2,
+            "no fallback deployment for globex"
+        );
     }
 }

@@ -33,7 +33,10 @@ impl SseSplitter {
 /// The first blank line: its offset and the length of the separator.
 fn find_boundary(buf: &[u8]) -> Option<(usize, usize)> {
     let lf = buf.windows(2).position(|w| w == b"\n\n").map(|i| (i, 2));
-    let crlf = buf.windows(4).position(|w| w == b"\r\n\r\n").map(|i| (i, 4));
+    let crlf = buf
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .map(|i| (i, 4));
     match (lf, crlf) {
         (Some(a), Some(b)) => Some(if a.0 <= b.0 { a } else { b }),
         (a, b) => a.or(b),
@@ -63,7 +66,8 @@ mod tests {
 
     #[test]
     fn events_split_anywhere_come_out_whole() {
-        let text = "data: {\"a\":1}\n\nevent: message_stop\ndata: {}\n\n: comment\n\ndata: [DONE]\n\n";
+        let text =
+            "data: {\"a\":1}\n\nevent: message_stop\ndata: {}\n\n: comment\n\ndata: [DONE]\n\n";
         for cut in 0..text.len() {
             let mut s = SseSplitter::default();
             let mut events = s.push(&text.as_bytes()[..cut]);

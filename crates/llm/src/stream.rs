@@ -22,7 +22,12 @@ use crate::upstream::{Answer, Endpoint};
 /// How often a stream whose provider is quiet checks the kill switch.
 const KILL_CHECK: Duration = Duration::from_millis(50);
 
-pub(crate) fn relay(gw: Arc<Gateway>, ctx: Ctx, answer: Answer, client_wants_usage: bool) -> Response {
+pub(crate) fn relay(
+    gw: Arc<Gateway>,
+    ctx: Ctx,
+    answer: Answer,
+    client_wants_usage: bool,
+) -> Response {
     let (tx, rx) = mpsc::channel::<Bytes>(32);
     tokio::spawn(pump(gw, ctx, answer, client_wants_usage, tx));
     let body = futures_util::stream::unfold(rx, |mut rx| async move {
@@ -123,16 +128,24 @@ impl Relay {
                 self.prompt = v["message"]["usage"]["input_tokens"].as_u64().unwrap_or(0);
             }
             "message_delta" => {
-                self.completion = v["usage"]["output_tokens"].as_u64().unwrap_or(self.completion);
+                self.completion = v["usage"]["output_tokens"]
+                    .as_u64()
+                    .unwrap_or(self.completion);
             }
             "content_block_delta" => {
                 if let Some(t) = v["delta"]["text"].as_str().map(String::from) {
-                    let out = self.filter(index).push(&t).map_err(|s| Relay::blocked(s.rule))?;
+                    let out = self
+                        .filter(index)
+                        .push(&t)
+                        .map_err(|s| Relay::blocked(s.rule))?;
                     v["delta"]["text"] = Value::String(out);
                 }
             }
             "content_block_stop" => {
-                let rest = self.filter(index).finish().map_err(|s| Relay::blocked(s.rule))?;
+                let rest = self
+                    .filter(index)
+                    .finish()
+                    .map_err(|s| Relay::blocked(s.rule))?;
                 if !rest.is_empty() {
                     let d = json!({"type": "content_block_delta", "index": index,
                         "delta": {"type": "text_delta", "text": rest}});
@@ -148,7 +161,8 @@ impl Relay {
     fn error_event(&self, cut: &Cut) -> String {
         match self.endpoint {
             Endpoint::Messages => {
-                let d = json!({"type": "error", "error": {"type": cut.code, "message": cut.message}});
+                let d =
+                    json!({"type": "error", "error": {"type": cut.code, "message": cut.message}});
                 format!("event: error\ndata: {d}\n\n")
             }
             _ => {

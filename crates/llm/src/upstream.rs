@@ -76,7 +76,11 @@ impl Sender<'_> {
                 Some(template) => match self.secrets.expand(self.tenant, template).await {
                     Ok(k) => Some(k),
                     Err(e) => {
-                        last = LlmError::new(502, "provider_key_unavailable", format!("deployment {}: {e}", deployment.name));
+                        last = LlmError::new(
+                            502,
+                            "provider_key_unavailable",
+                            format!("deployment {}: {e}", deployment.name),
+                        );
                         continue;
                     }
                 },
@@ -106,33 +110,63 @@ impl Sender<'_> {
                     req = req.header("anthropic-version", "2023-06-01");
                 }
                 let started = Instant::now();
-                let sent = tokio::time::timeout(Duration::from_millis(deployment.timeout_ms), req.send()).await;
+                let sent =
+                    tokio::time::timeout(Duration::from_millis(deployment.timeout_ms), req.send())
+                        .await;
                 let outcome = match sent {
                     Err(_) => "timeout",
                     Ok(Err(_)) => "connect_error",
                     Ok(Ok(r)) if r.status().is_success() => {
                         metrics::histogram!("sentinel_llm_upstream_seconds", "deployment" => deployment.name.clone())
                             .record(started.elapsed().as_secs_f64());
-                        return Ok(Answer { deployment: deployment.clone(), response: r, attempts });
+                        return Ok(Answer {
+                            deployment: deployment.clone(),
+                            response: r,
+                            attempts,
+                        });
                     }
                     Ok(Ok(r)) if r.status().as_u16() == 429 || r.status().is_server_error() => {
                         if let Some(wait) = retry_after(&r) {
                             backoff = backoff.max(wait).min(Duration::from_secs(2));
                         }
-                        if r.status().as_u16() == 429 { "rate_limited" } else { "server_error" }
+                        if r.status().as_u16() == 429 {
+                            "rate_limited"
+                        } else {
+                            "server_error"
+                        }
                     }
                     // The provider refused the request itself: retrying or falling back would
                     // not help, so the client sees the provider's answer.
-                    Ok(Ok(r)) => return Ok(Answer { deployment: deployment.clone(), response: r, attempts }),
+                    Ok(Ok(r)) => {
+                        return Ok(Answer {
+                            deployment: deployment.clone(),
+                            response: r,
+                            attempts,
+                        })
+                    }
                 };
                 metrics::counter!("sentinel_llm_upstream_failures_total",
-                    "deployment" => deployment.name.clone(), "reason" => outcome).increment(1);
+                    "deployment" => deployment.name.clone(), "reason" => outcome)
+                .increment(1);
                 tracing::debug!(deployment = %deployment.name, attempt, outcome, "LLM upstream attempt failed");
-                last = LlmError::new(502, "upstream_failed", format!(
-                    "every deployment failed; the last ({}) with {outcome}", deployment.name));
+                last = LlmError::new(
+                    502,
+                    "upstream_failed",
+                    format!(
+                        "every deployment failed; the last ({}) with {outcome}",
+                        deployment.name
+                    ),
+                );
                 if outcome == "rate_limited" {
-                    last = LlmError::new(429, "upstream_rate_limited", format!(
-                        "every deployment failed; the last ({}) is rate limited", deployment.name)).retry_after(1);
+                    last = LlmError::new(
+                        429,
+                        "upstream_rate_limited",
+                        format!(
+                            "every deployment failed; the last ({}) is rate limited",
+                            deployment.name
+                        ),
+                    )
+                    .retry_after(1);
                 }
             }
         }
@@ -141,6 +175,13 @@ impl Sender<'_> {
 }
 
 fn retry_after(r: &reqwest::Response) -> Option<Duration> {
-    let secs: f64 = r.headers().get("retry-after")?.to_str().ok()?.trim().parse().ok()?;
+    let secs: f64 = r
+        .headers()
+        .get("retry-after")?
+        .to_str()
+        .ok()?
+        .trim()
+        .parse()
+        .ok()?;
     Some(Duration::from_secs_f64(secs.clamp(0.0, 60.0)))
 }

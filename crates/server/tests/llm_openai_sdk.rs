@@ -34,12 +34,18 @@ async fn the_openai_python_sdk_works_through_the_gateway() {
         .env("OPERATOR_KEY", &g.operator_key)
         .output()
         .await
-        .unwrap_or_else(|e| panic!("cannot run {python} ({e}); run scripts/test.sh or set SENTINEL_INTEROP_PYTHON"));
+        .unwrap_or_else(|e| {
+            panic!("cannot run {python} ({e}); run scripts/test.sh or set SENTINEL_INTEROP_PYTHON")
+        });
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(
         out.status.success(),
         "the openai SDK checks failed:\n{stdout}\n{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    assert_eq!(stdout.lines().filter(|l| l.starts_with("ok ")).count(), 9, "{stdout}");
+    assert_eq!(
+        stdout.lines().filter(|l| l.starts_with("ok ")).count(),
+        9,
+        "{stdout}"
+    );
 }

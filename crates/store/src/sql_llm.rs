@@ -48,8 +48,16 @@ impl SqlStore {
         q: &UsageQuery,
     ) -> Result<Vec<UsageRow>> {
         // Integer division buckets the same way in both dialects (UTC, epoch-aligned).
-        let agent = if q.by_agent { "agent" } else { "CAST('*' AS TEXT)" };
-        let model = if q.by_model { "model" } else { "CAST('*' AS TEXT)" };
+        let agent = if q.by_agent {
+            "agent"
+        } else {
+            "CAST('*' AS TEXT)"
+        };
+        let model = if q.by_model {
+            "model"
+        } else {
+            "CAST('*' AS TEXT)"
+        };
         let mut sql = format!(
             "SELECT (created_at / $1) * $1 AS bucket, {agent} AS agent, {model} AS model, \
              COUNT(*) AS requests, CAST(SUM(prompt_tokens) AS BIGINT) AS prompt_tokens, \
@@ -97,9 +105,10 @@ impl SqlStore {
         agent: Option<&str>,
         since: time::OffsetDateTime,
     ) -> Result<u64> {
-        let mut sql = "SELECT CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) AS spent FROM llm_usage \
+        let mut sql =
+            "SELECT CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) AS spent FROM llm_usage \
                        WHERE tenant_id = $1 AND created_at >= $2"
-            .to_string();
+                .to_string();
         let mut binds = vec![Bind::Text(tenant.to_string()), Bind::Int(millis(since))];
         if let Some(a) = agent {
             sql.push_str(" AND agent = $3");

@@ -156,7 +156,11 @@ async fn admit(
             .and_then(|v| v.strip_prefix("Bearer "));
         let x_api_key = headers.get("x-api-key").and_then(|v| v.to_str().ok());
         if bearer != Some(want) && x_api_key != Some(want) {
-            return Err(error(StatusCode::UNAUTHORIZED, "invalid api key", anthropic));
+            return Err(error(
+                StatusCode::UNAUTHORIZED,
+                "invalid api key",
+                anthropic,
+            ));
         }
     }
     if !mock.options.latency.is_zero() {
@@ -208,7 +212,10 @@ fn text_of(content: &Value) -> String {
 fn reply(body: &Value) -> (String, u64, u64) {
     let model = body["model"].as_str().unwrap_or("mock");
     let messages = body["messages"].as_array().cloned().unwrap_or_default();
-    let prompt_chars: usize = messages.iter().map(|m| text_of(&m["content"]).len()).sum::<usize>()
+    let prompt_chars: usize = messages
+        .iter()
+        .map(|m| text_of(&m["content"]).len())
+        .sum::<usize>()
         + text_of(&body["system"]).len();
     let last_user = messages
         .iter()
@@ -256,7 +263,11 @@ fn sse(events: Vec<String>, delay: Duration) -> Response {
         .expect("a valid response")
 }
 
-async fn chat(State(mock): State<Arc<Mock>>, headers: HeaderMap, Json(body): Json<Value>) -> Response {
+async fn chat(
+    State(mock): State<Arc<Mock>>,
+    headers: HeaderMap,
+    Json(body): Json<Value>,
+) -> Response {
     if let Err(r) = admit(&mock, &headers, &body, false).await {
         return r;
     }
@@ -288,7 +299,10 @@ async fn chat(State(mock): State<Arc<Mock>>, headers: HeaderMap, Json(body): Jso
             "choices": [{"index": 0, "delta": delta, "finish_reason": finish}]});
         format!("data: {c}\n\n")
     };
-    let mut events = vec![chunk(json!({"role": "assistant", "content": ""}), Value::Null)];
+    let mut events = vec![chunk(
+        json!({"role": "assistant", "content": ""}),
+        Value::Null,
+    )];
     for piece in chunks(&text, mock.options.chunk_chars) {
         events.push(chunk(json!({"content": piece}), Value::Null));
     }
@@ -319,10 +333,16 @@ async fn embeddings(
     }
     let inputs: Vec<String> = match &body["input"] {
         Value::String(s) => vec![s.clone()],
-        Value::Array(items) => items.iter().map(|i| text_of(&json!([{"text": i}]))).collect(),
+        Value::Array(items) => items
+            .iter()
+            .map(|i| text_of(&json!([{"text": i}])))
+            .collect(),
         _ => vec![],
     };
-    let tokens: u64 = inputs.iter().map(|s| (s.len() as u64).div_ceil(4).max(1)).sum();
+    let tokens: u64 = inputs
+        .iter()
+        .map(|s| (s.len() as u64).div_ceil(4).max(1))
+        .sum();
     let data: Vec<Value> = inputs
         .iter()
         .enumerate()
@@ -332,8 +352,10 @@ async fn embeddings(
                 "embedding": [seed / 100.0, 0.5, -0.25, (i as f64) / 10.0]})
         })
         .collect();
-    Json(json!({"object": "list", "data": data, "model": body["model"],
-        "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}))
+    Json(
+        json!({"object": "list", "data": data, "model": body["model"],
+        "usage": {"prompt_tokens": tokens, "total_tokens": tokens}}),
+    )
     .into_response()
 }
 
@@ -359,21 +381,36 @@ async fn messages(
     }
     let event = |kind: &str, data: Value| format!("event: {kind}\ndata: {data}\n\n");
     let mut events = vec![
-        event("message_start", json!({"type": "message_start", "message": {
+        event(
+            "message_start",
+            json!({"type": "message_start", "message": {
             "id": id, "type": "message", "role": "assistant", "model": model, "content": [],
             "stop_reason": null, "stop_sequence": null,
-            "usage": {"input_tokens": prompt, "output_tokens": 1}}})),
-        event("content_block_start", json!({"type": "content_block_start", "index": 0,
-            "content_block": {"type": "text", "text": ""}})),
+            "usage": {"input_tokens": prompt, "output_tokens": 1}}}),
+        ),
+        event(
+            "content_block_start",
+            json!({"type": "content_block_start", "index": 0,
+            "content_block": {"type": "text", "text": ""}}),
+        ),
     ];
     for piece in chunks(&text, mock.options.chunk_chars) {
-        events.push(event("content_block_delta", json!({"type": "content_block_delta",
-            "index": 0, "delta": {"type": "text_delta", "text": piece}})));
+        events.push(event(
+            "content_block_delta",
+            json!({"type": "content_block_delta",
+            "index": 0, "delta": {"type": "text_delta", "text": piece}}),
+        ));
     }
-    events.push(event("content_block_stop", json!({"type": "content_block_stop", "index": 0})));
-    events.push(event("message_delta", json!({"type": "message_delta",
+    events.push(event(
+        "content_block_stop",
+        json!({"type": "content_block_stop", "index": 0}),
+    ));
+    events.push(event(
+        "message_delta",
+        json!({"type": "message_delta",
         "delta": {"stop_reason": "end_turn", "stop_sequence": null},
-        "usage": {"output_tokens": completion}})));
+        "usage": {"output_tokens": completion}}),
+    ));
     events.push(event("message_stop", json!({"type": "message_stop"})));
     sse(events, mock.options.chunk_delay)
 }

@@ -36,8 +36,9 @@ pub const SESSION_HEADER: &str = "x-sentinel-session";
 /// A problem document with an OpenAI-style `error` member beside the problem fields.
 fn llm_error(e: LlmError) -> Response {
     let status = StatusCode::from_u16(e.status).unwrap_or(StatusCode::BAD_GATEWAY);
-    let mut body = serde_json::to_value(ApiError::new(status, e.code, e.message.clone()).to_problem())
-        .unwrap_or_default();
+    let mut body =
+        serde_json::to_value(ApiError::new(status, e.code, e.message.clone()).to_problem())
+            .unwrap_or_default();
     body["error"] = json!({"message": e.message, "type": e.code, "code": e.code});
     if let Value::Object(extra) = e.details {
         for (k, v) in extra {
@@ -87,8 +88,12 @@ fn client(caller: &sentinel_core::Principal, headers: &HeaderMap) -> Result<Clie
 fn json_body(body: &Bytes) -> Result<Value, Response> {
     match serde_json::from_slice::<Value>(body) {
         Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err(llm_error(LlmError::bad_request("the body must be a JSON object"))),
-        Err(e) => Err(llm_error(LlmError::bad_request(format!("the body is not JSON: {e}")))),
+        Ok(_) => Err(llm_error(LlmError::bad_request(
+            "the body must be a JSON object",
+        ))),
+        Err(e) => Err(llm_error(LlmError::bad_request(format!(
+            "the body is not JSON: {e}"
+        )))),
     }
 }
 
@@ -158,7 +163,11 @@ async fn messages(
 /// The model names the agent's tenant can ask for (its deployments' `model`s).
 #[utoipa::path(get, path = "/v1/models", tag = "llm", security(("api_key" = [])),
     responses((status = 200, description = "An OpenAI model list")))]
-async fn models(State(state): State<AppState>, Caller(caller): Caller, headers: HeaderMap) -> Response {
+async fn models(
+    State(state): State<AppState>,
+    Caller(caller): Caller,
+    headers: HeaderMap,
+) -> Response {
     let client = match client(&caller, &headers) {
         Ok(c) => c,
         Err(r) => return r,
@@ -199,10 +208,15 @@ pub struct UsageReport {
 fn time_param(name: &str, v: &Option<String>) -> ApiResult<Option<time::OffsetDateTime>> {
     v.as_deref()
         .map(|s| {
-            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(|_| {
-                ApiError::bad_request("invalid_query", format!("{name} must be an RFC 3339 time"))
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).map_err(
+                |_| {
+                    ApiError::bad_request(
+                        "invalid_query",
+                        format!("{name} must be an RFC 3339 time"),
+                    )
                     .with_field(name)
-            })
+                },
+            )
         })
         .transpose()
 }

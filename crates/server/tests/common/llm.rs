@@ -1,9 +1,9 @@
 //! A Sentinel server with the LLM gateway pointed at the mock provider, for the gateway's tests.
 
-use serde_json::{json, Value};
 use sentinel_llm::config::{Budget, BudgetPeriod, Deployment, Provider, RateLimit};
 use sentinel_llm::prices::Price;
 use sentinel_testkit::mock_llm::{MockLlm, MockOptions};
+use serde_json::{json, Value};
 
 use super::{shipped_bundle, TestServer};
 
@@ -86,15 +86,23 @@ impl Gateway {
         .await
         .ok(201);
         for agent in ["bot", "budget-bot", "rate-bot"] {
-            s.post("/v1/tenants/acme/agents", &s.admin_key, json!({"name": agent}))
-                .await
-                .ok(201);
+            s.post(
+                "/v1/tenants/acme/agents",
+                &s.admin_key,
+                json!({"name": agent}),
+            )
+            .await
+            .ok(201);
         }
         let mut bundle = shipped_bundle("baseline");
         bundle["data"] = json!({"llm": {"max_tokens": 1000, "denied_tools": ["delete_database"]}});
-        s.post("/v1/tenants/acme/policies?activate=true", &s.admin_key, bundle)
-            .await
-            .ok(201);
+        s.post(
+            "/v1/tenants/acme/policies?activate=true",
+            &s.admin_key,
+            bundle,
+        )
+        .await
+        .ok(201);
         let key = s.key("acme", "agent", Some("bot")).await;
         let budget_key = s.key("acme", "agent", Some("budget-bot")).await;
         let rate_key = s.key("acme", "agent", Some("rate-bot")).await;
@@ -126,7 +134,10 @@ impl Gateway {
 
     pub async fn chat(&self, key: &str, body: Value) -> (u16, Value) {
         let (status, text) = self.send("/v1/chat/completions", key, body).await;
-        (status, serde_json::from_str(&text).unwrap_or(Value::String(text)))
+        (
+            status,
+            serde_json::from_str(&text).unwrap_or(Value::String(text)),
+        )
     }
 }
 
@@ -143,6 +154,10 @@ pub fn streamed_text(text: &str) -> String {
     sse_data(text)
         .iter()
         .filter_map(|d| serde_json::from_str::<Value>(d).ok())
-        .filter_map(|v| v["choices"][0]["delta"]["content"].as_str().map(String::from))
+        .filter_map(|v| {
+            v["choices"][0]["delta"]["content"]
+                .as_str()
+                .map(String::from)
+        })
         .collect()
 }
