@@ -313,3 +313,21 @@ async fn anthropic_messages_and_embeddings_pass_through_governed() {
     let rows = usage_rows(&g, "tenant=acme&group_by=model", 3).await;
     assert!(rows.iter().any(|r| r["model"] == "claude-mock"), "{rows:?}");
 }
+
+#[tokio::test]
+async fn usage_reports_and_budgets_work_on_postgresql() {
+    let url = sentinel_testkit::postgres().fresh_database();
+    let g = Gateway::start_on(MockOptions::default(), url, None).await;
+    assert_eq!(g.chat(&g.key, hello("mock-small", "hi")).await.0, 200);
+    assert_eq!(
+        g.chat(&g.budget_key, hello("mock-small", "hi")).await.0,
+        200
+    );
+    let rows = usage_rows(&g, "tenant=acme&group_by=agent&period=hour", 2).await;
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(rows
+        .iter()
+        .all(|r| r["model"] == "*" && r["cost_usd"].as_f64().unwrap() > 0.0));
+    let (status, body) = g.chat(&g.budget_key, hello("mock-small", "again")).await;
+    assert_eq!(status, 429, "{body}");
+}

@@ -42,7 +42,17 @@ fn deployment(name: &str, model: &str, upstream: &str, base_url: &str) -> Deploy
 }
 
 impl Gateway {
+    /// On SQLite.
     pub async fn start(options: MockOptions) -> Gateway {
+        let (dir, url) = sentinel_testkit::sqlite();
+        Gateway::start_on(options, url, Some(dir)).await
+    }
+
+    pub async fn start_on(
+        options: MockOptions,
+        url: String,
+        dir: Option<tempfile::TempDir>,
+    ) -> Gateway {
         let mock = MockLlm::start(MockOptions {
             api_key: Some(PROVIDER_KEY.into()),
             ..options
@@ -74,8 +84,7 @@ impl Gateway {
             rpm: Some(2),
             tpm: None,
         }];
-        let (dir, url) = sentinel_testkit::sqlite();
-        let s = TestServer::start(url, Some(dir), config).await;
+        let s = TestServer::start(url, dir, config).await;
         s.tenant("acme").await;
         s.call(
             reqwest::Method::PUT,
