@@ -266,30 +266,8 @@ impl Gateway {
         }
     }
 
-    /// `POST /v1/chat/completions`.
-    pub async fn chat(self: Arc<Self>, client: Client, body: Value) -> Result<Response, LlmError> {
-        self.call(client, Endpoint::Chat, body).await
-    }
-
-    /// `POST /v1/embeddings`.
-    pub async fn embeddings(
-        self: Arc<Self>,
-        client: Client,
-        body: Value,
-    ) -> Result<Response, LlmError> {
-        self.call(client, Endpoint::Embeddings, body).await
-    }
-
-    /// `POST /v1/messages` (Anthropic's format, to Anthropic deployments).
-    pub async fn messages(
-        self: Arc<Self>,
-        client: Client,
-        body: Value,
-    ) -> Result<Response, LlmError> {
-        self.call(client, Endpoint::Messages, body).await
-    }
-
-    async fn call(
+    /// One OpenAI chat completion or embeddings request, or one Anthropic messages request.
+    pub async fn call(
         self: Arc<Self>,
         client: Client,
         endpoint: Endpoint,

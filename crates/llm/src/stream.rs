@@ -90,7 +90,9 @@ impl Relay {
                 if v["choices"].as_array().is_none_or(|c| c.is_empty()) {
                     return Ok(None);
                 }
-                v.as_object_mut().map(|o| o.remove("usage"));
+                if let Some(o) = v.as_object_mut() {
+                    o.remove("usage");
+                }
             }
         }
         let count = v["choices"].as_array().map_or(0, |c| c.len());

@@ -10,6 +10,7 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use sentinel_core::{Role, UsagePeriod, UsageQuery, UsageRow};
+use sentinel_llm::upstream::Endpoint;
 use sentinel_llm::{Client, LlmError};
 use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
@@ -98,7 +99,7 @@ fn json_body(body: &Bytes) -> Result<Value, Response> {
 }
 
 macro_rules! gateway_call {
-    ($state:expr, $caller:expr, $headers:expr, $body:expr, $method:ident) => {{
+    ($state:expr, $caller:expr, $headers:expr, $body:expr, $endpoint:expr) => {{
         let client = match client(&$caller, &$headers) {
             Ok(c) => c,
             Err(r) => return r,
@@ -107,7 +108,7 @@ macro_rules! gateway_call {
             Ok(b) => b,
             Err(r) => return r,
         };
-        match $state.llm.clone().$method(client, body).await {
+        match $state.llm.clone().call(client, $endpoint, body).await {
             Ok(r) => r,
             Err(e) => llm_error(e),
         }
@@ -130,7 +131,7 @@ async fn chat_completions(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    gateway_call!(state, caller, headers, body, chat)
+    gateway_call!(state, caller, headers, body, Endpoint::Chat)
 }
 
 /// OpenAI embeddings through the gateway (inputs scanned and redacted like prompts).
@@ -143,7 +144,7 @@ async fn embeddings(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    gateway_call!(state, caller, headers, body, embeddings)
+    gateway_call!(state, caller, headers, body, Endpoint::Embeddings)
 }
 
 /// Anthropic messages through the gateway, to Anthropic deployments (send the Sentinel key as
@@ -157,7 +158,7 @@ async fn messages(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    gateway_call!(state, caller, headers, body, messages)
+    gateway_call!(state, caller, headers, body, Endpoint::Messages)
 }
 
 /// The model names the agent's tenant can ask for (its deployments' `model`s).
