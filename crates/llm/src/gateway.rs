@@ -156,7 +156,7 @@ impl Gateway {
                 return Err(LlmError::bad_request("`input` is required"))
             }
             Endpoint::Chat | Endpoint::Messages
-                if !body["messages"].as_array().is_some_and(|m| !m.is_empty()) =>
+                if body["messages"].as_array().is_none_or(|m| m.is_empty()) =>
             {
                 return Err(LlmError::bad_request(
                     "`messages` must be a non-empty array",

@@ -17,10 +17,7 @@ impl SseSplitter {
     pub fn push(&mut self, bytes: &[u8]) -> Vec<SseEvent> {
         self.buf.extend_from_slice(bytes);
         let mut out = Vec::new();
-        loop {
-            let Some((end, sep)) = find_boundary(&self.buf) else {
-                break;
-            };
+        while let Some((end, sep)) = find_boundary(&self.buf) {
             let raw: Vec<u8> = self.buf.drain(..end + sep).collect();
             if let Some(e) = parse(&String::from_utf8_lossy(&raw[..end])) {
                 out.push(e);
