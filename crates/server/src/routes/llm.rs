@@ -61,15 +61,15 @@ fn llm_error(e: LlmError) -> Response {
     r
 }
 
-fn client(caller: &sentinel_core::Principal, headers: &HeaderMap) -> Result<Client, Response> {
+fn client(caller: &sentinel_core::Principal, headers: &HeaderMap) -> Result<Client, LlmError> {
     let (Role::Agent, Some(tenant_id), Some(agent_id)) =
         (caller.role, caller.tenant_id, caller.agent_id)
     else {
-        return Err(llm_error(LlmError::new(
+        return Err(LlmError::new(
             403,
             "forbidden",
             "LLM calls are made with an agent key (role `agent`)",
-        )));
+        ));
     };
     let session = headers
         .get(SESSION_HEADER)
@@ -86,15 +86,11 @@ fn client(caller: &sentinel_core::Principal, headers: &HeaderMap) -> Result<Clie
     })
 }
 
-fn json_body(body: &Bytes) -> Result<Value, Response> {
+fn json_body(body: &Bytes) -> Result<Value, LlmError> {
     match serde_json::from_slice::<Value>(body) {
         Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err(llm_error(LlmError::bad_request(
-            "the body must be a JSON object",
-        ))),
-        Err(e) => Err(llm_error(LlmError::bad_request(format!(
-            "the body is not JSON: {e}"
-        )))),
+        Ok(_) => Err(LlmError::bad_request("the body must be a JSON object")),
+        Err(e) => Err(LlmError::bad_request(format!("the body is not JSON: {e}"))),
     }
 }
 
@@ -102,11 +98,11 @@ macro_rules! gateway_call {
     ($state:expr, $caller:expr, $headers:expr, $body:expr, $endpoint:expr) => {{
         let client = match client(&$caller, &$headers) {
             Ok(c) => c,
-            Err(r) => return r,
+            Err(e) => return llm_error(e),
         };
         let body = match json_body(&$body) {
             Ok(b) => b,
-            Err(r) => return r,
+            Err(e) => return llm_error(e),
         };
         match $state.llm.clone().call(client, $endpoint, body).await {
             Ok(r) => r,
@@ -171,7 +167,7 @@ async fn models(
 ) -> Response {
     let client = match client(&caller, &headers) {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(e) => return llm_error(e),
     };
     match state.llm.models(&client).await {
         Ok(v) => Json(v).into_response(),
