@@ -107,7 +107,9 @@ export interface VerifierKey {
 
 /** `name+hexkeyid+base64(0x01 || key)`, the note verifier-key form. */
 export function parseVerifierKey(vkey: string): VerifierKey {
-  const [name, hash, b64] = vkey.trim().split('+');
+  // The base64 key may itself contain '+': split at the first two only.
+  const m = /^([^+]+)\+([0-9a-f]{8})\+(.+)$/.exec(vkey.trim());
+  const [, name, hash, b64] = m ?? [];
   if (!name || !hash || !b64) throw new Error('not a verifier key (name+hash+key)');
   const raw = b64decode(b64);
   if (raw[0] !== 1 || raw.length !== 33) throw new Error('not an Ed25519 verifier key');
