@@ -49,7 +49,8 @@ function assert(cond, msg) {
 }
 
 const profile = mkdtempSync(join(tmpdir(), 'sentinel-e2e-chromium-'));
-const browser = await chromium.launch({
+// A fresh profile every run (playwright-core wants it as launchPersistentContext's directory).
+const context = await chromium.launchPersistentContext(profile, {
   executablePath: process.env.CHROMIUM || '/usr/bin/chromium',
   args: [
     '--headless',
@@ -60,18 +61,17 @@ const browser = await chromium.launch({
     '--disable-background-networking',
     '--disable-component-update',
     '--disable-sync',
-    `--user-data-dir=${profile}`,
   ],
+  viewport: { width: 1280, height: 860 },
 });
-const context = await browser.newContext({ viewport: { width: 1280, height: 860 } });
 const page = await context.newPage();
 page.setDefaultTimeout(15_000);
 const consoleErrors = [];
 page.on('console', (m) => m.type() === 'error' && consoleErrors.push(m.text()));
 page.on('pageerror', (e) => consoleErrors.push(String(e)));
 
-async function shot(name, p = page) {
-  if (shots) await p.screenshot({ path: join(shots, `${name}.png`), fullPage: false });
+async function shot(name, fullPage = false) {
+  if (shots) await page.screenshot({ path: join(shots, `${name}.png`), fullPage });
 }
 
 async function go(label) {
@@ -121,7 +121,7 @@ await step('decisions appear live on the overview', async () => {
   assert(r.outcome === 'allow', `query_metrics allowed, got ${r.outcome}`);
   allowedAuditIndex = r.audit?.index;
   await check('drop_database', { name: 'orders' });
-  await page.getByTestId('live-decisions').getByText('drop_database').waitFor();
+  await page.getByTestId('live-decisions').getByRole('cell', { name: 'drop_database', exact: true }).first().waitFor();
   await page.getByTestId('count-deny').filter({ hasText: /^[1-9]/ }).waitFor();
 });
 
@@ -139,8 +139,8 @@ await step('a check held for approval appears live and is approved in the UI; th
   assert((await card.textContent()).includes('needs a human'), 'the reasons are shown');
   await card.getByText('Full action').click();
   assert((await card.textContent()).includes('payments-api'), 'the full action is shown');
-  await shot('approvals');
   await card.getByLabel('Reason').fill('CHG-981: error budget burnt');
+  await shot('approvals');
   await card.getByRole('button', { name: 'Approve' }).click();
   await page.getByText('No pending requests.').waitFor();
 
@@ -198,7 +198,7 @@ await step('policies: the active bundle in the editor, simulated against history
   await page.getByText(/^Valid — revision/).waitFor();
   await page.getByRole('button', { name: 'Simulate against history' }).click();
   await page.getByRole('heading', { name: /Simulation over \d+ recorded decisions/ }).waitFor();
-  await shot('policies');
+  await shot('policies', true);
 });
 
 await step('usage: the LLM gateway is not enabled on this server yet', async () => {
@@ -208,31 +208,36 @@ await step('usage: the LLM gateway is not enabled on this server yet', async () 
 });
 
 await step('works at phone width (375 px): navigation and the approval queue', async () => {
-  const phone = await context.newPage();
-  await phone.setViewportSize({ width: 375, height: 740 });
-  await phone.goto(`${url}/approvals`);
-  await phone.getByRole('heading', { level: 1, name: 'Approvals' }).waitFor();
-  const overflow = await phone.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+  await page.setViewportSize({ width: 375, height: 740 });
+  await go('Approvals');
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   assert(overflow <= 0, `no horizontal page scroll at 375 px (overflow ${overflow} px)`);
-  await phone.getByLabel('Status').selectOption('approved');
-  await phone.getByTestId(`approval-${approvalId}`).waitFor();
-  await shot('phone-approvals', phone);
-  await phone.close();
+  await page.getByLabel('Status').selectOption('approved');
+  await page.getByTestId(`approval-${approvalId}`).waitFor();
+  await shot('phone-approvals');
+  await page.setViewportSize({ width: 1280, height: 860 });
 });
 
 await step('keyboard: the skip link and the navigation are reachable with Tab', async () => {
   await page.goto(url + '/');
+  await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
+  const focused = () => page.evaluate(() => document.activeElement?.textContent ?? '');
   await page.keyboard.press('Tab');
-  assert((await page.evaluate(() => document.activeElement?.textContent)) === 'Skip to content', 'skip link first');
+  const first = await focused();
+  assert(first === 'Skip to content', `skip link first, got ${JSON.stringify(first)}`);
   await page.keyboard.press('Tab');
-  assert((await page.evaluate(() => document.activeElement?.textContent)) === 'Overview', 'then the navigation');
+  const second = await focused();
+  assert(second === 'Overview', `then the navigation, got ${JSON.stringify(second)}`);
 });
 
 await step('no errors in the browser console (the CSP blocked nothing)', async () => {
-  assert(consoleErrors.length === 0, consoleErrors.join('\n'));
+  // Chromium logs every 4xx response as an error; the MCP and usage endpoints answer 404 by
+  // design on this server, so those lines are expected. Anything else is a failure.
+  const unexpected = consoleErrors.filter((m) => !/Failed to load resource: the server responded with a status of 404/.test(m));
+  assert(unexpected.length === 0, unexpected.join('\n'));
 });
 
-await browser.close();
+await context.close();
 rmSync(profile, { recursive: true, force: true });
 console.log(`${passed} passed, ${failed} failed`);
 process.exit(failed ? 1 : 0);

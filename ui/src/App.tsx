@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import { getJson, items, message, session, type Page, type Tenant, type WhoAmI } from './api';
 import { ConsoleContext } from './context';
 import { match, navigate, usePath } from './router';
@@ -70,8 +70,14 @@ function SignedIn({ who, onLogout }: { who: WhoAmI; onLogout: () => void }) {
     if (tenant) sessionStorage.setItem(TENANT_STORAGE, tenant);
   }, [tenant]);
 
-  // Move focus to the page's heading on navigation, for keyboard and screen-reader users.
+  // Move focus to the page's heading on navigation (not on the first load, where the skip link
+  // should come first), for keyboard and screen-reader users.
+  const first = useRef(true);
   useEffect(() => {
+    if (first.current) {
+      first.current = false;
+      return;
+    }
     document.querySelector<HTMLElement>('main h1')?.focus();
   }, [path]);
 

@@ -41,7 +41,10 @@ export function Login({ onLogin }: { onLogin: (who: WhoAmI) => void }) {
           spellCheck={false}
           placeholder="snt_…"
           value={key}
-          onChange={(e) => setKey(e.target.value)}
+          onChange={(e) => {
+            setKey(e.target.value);
+            setError(undefined);
+          }}
           required
           aria-describedby={error ? 'login-error' : undefined}
         />

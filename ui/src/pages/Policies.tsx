@@ -144,34 +144,26 @@ export function Policies() {
 
       <div className="editor-grid">
         <div>
-          <div className="tabs" role="tablist" aria-label="Modules">
+          <div className="tabs" role="group" aria-label="Modules">
             {files.map((f) => (
               <button
                 key={f}
                 type="button"
-                role="tab"
-                aria-selected={f === file}
+                aria-pressed={f === file}
                 onClick={() => setFile(f)}
               >
                 {f}
               </button>
             ))}
-            {mayManage && (
-              <button
-                type="button"
-                className="link"
-                onClick={() => {
-                  const name = prompt('New module file name', 'extra.rego');
-                  if (name && !bundle.modules[name]) {
-                    setBundle({ ...bundle, modules: { ...bundle.modules, [name]: 'package sentinel\n' } });
-                    setFile(name);
-                  }
-                }}
-              >
-                + module
-              </button>
-            )}
           </div>
+          {mayManage && (
+            <NewModule
+              onAdd={(name) => {
+                if (!bundle.modules[name]) setBundle({ ...bundle, modules: { ...bundle.modules, [name]: 'package sentinel\n' } });
+                setFile(name);
+              }}
+            />
+          )}
           {file ? (
             <RegoEditor
               id="rego"
@@ -238,6 +230,41 @@ export function Policies() {
         </aside>
       </div>
     </section>
+  );
+}
+
+/** "+ module" → a file name field; adds an empty module to the bundle being edited. */
+function NewModule({ onAdd }: { onAdd: (name: string) => void }) {
+  const [open, setOpen] = useState(false);
+  const [name, setName] = useState('');
+  if (!open)
+    return (
+      <button type="button" className="link" onClick={() => setOpen(true)}>
+        + module
+      </button>
+    );
+  const valid = /^[\w.-]+\.rego$/.test(name);
+  return (
+    <form
+      className="inline-form"
+      aria-label="New module"
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (!valid) return;
+        onAdd(name);
+        setOpen(false);
+        setName('');
+      }}
+    >
+      <label htmlFor="new-module">File name</label>
+      <input id="new-module" value={name} onChange={(e) => setName(e.target.value)} placeholder="extra.rego" autoFocus />
+      <button type="submit" disabled={!valid}>
+        Add
+      </button>
+      <button type="button" onClick={() => setOpen(false)}>
+        Cancel
+      </button>
+    </form>
   );
 }
 
