@@ -30,7 +30,9 @@ try {
   }
   for (const name of a.keys()) if (!b.has(name)) problems.push(`stale file in ui/dist: ${name}`);
   if (problems.length) {
-    console.error(`ui/dist is not the build of ui/src:\n  ${problems.join('\n  ')}\nRun \`npm run build\` in ui/ and commit ui/dist.`);
+    console.error(
+      `ui/dist is not the build of ui/src:\n  ${problems.join('\n  ')}\nRun \`npm run build\` in ui/ and commit ui/dist.`,
+    );
     process.exitCode = 1;
   } else {
     console.log(`ui/dist is up to date (${b.size} files)`);

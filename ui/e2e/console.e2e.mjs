@@ -111,7 +111,11 @@ await step('an admin signs in; the console shows the role and the tenant', async
   assert((await page.getByLabel('Tenant').inputValue()) === 'acme', 'tenant acme is selected');
   await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
   // The key is in sessionStorage, never in localStorage or the URL.
-  const stored = await page.evaluate(() => [sessionStorage.getItem('sentinel.apiKey'), localStorage.length, location.href]);
+  const stored = await page.evaluate(() => [
+    sessionStorage.getItem('sentinel.apiKey'),
+    localStorage.length,
+    location.href,
+  ]);
   assert(stored[0] === adminKey && stored[1] === 0 && !stored[2].includes(adminKey), 'key kept in sessionStorage only');
 });
 
@@ -122,33 +126,39 @@ await step('decisions appear live on the overview', async () => {
   allowedAuditIndex = r.audit?.index;
   await check('drop_database', { name: 'orders' });
   await page.getByTestId('live-decisions').getByRole('cell', { name: 'drop_database', exact: true }).first().waitFor();
-  await page.getByTestId('count-deny').filter({ hasText: /^[1-9]/ }).waitFor();
+  await page
+    .getByTestId('count-deny')
+    .filter({ hasText: /^[1-9]/ })
+    .waitFor();
 });
 
 let approvalId;
-await step('a check held for approval appears live and is approved in the UI; the resubmission is allowed', async () => {
-  await go('Approvals');
-  await page.getByText('Live', { exact: true }).waitFor();
-  const args = { service: 'payments-api', to: 'v41' };
-  const held = await check('rollback_deployment', args);
-  assert(held.outcome === 'approval_required' && held.approval_id, `held for approval: ${JSON.stringify(held)}`);
-  approvalId = held.approval_id;
-  // Live: the card arrives over the event stream, without a reload.
-  const card = page.getByTestId(`approval-${approvalId}`);
-  await card.waitFor();
-  assert((await card.textContent()).includes('needs a human'), 'the reasons are shown');
-  await card.getByText('Full action').click();
-  assert((await card.textContent()).includes('payments-api'), 'the full action is shown');
-  await card.getByLabel('Reason').fill('CHG-981: error budget burnt');
-  await shot('approvals');
-  await card.getByRole('button', { name: 'Approve' }).click();
-  await page.getByText('No pending requests.').waitFor();
+await step(
+  'a check held for approval appears live and is approved in the UI; the resubmission is allowed',
+  async () => {
+    await go('Approvals');
+    await page.getByText('Live', { exact: true }).waitFor();
+    const args = { service: 'payments-api', to: 'v41' };
+    const held = await check('rollback_deployment', args);
+    assert(held.outcome === 'approval_required' && held.approval_id, `held for approval: ${JSON.stringify(held)}`);
+    approvalId = held.approval_id;
+    // Live: the card arrives over the event stream, without a reload.
+    const card = page.getByTestId(`approval-${approvalId}`);
+    await card.waitFor();
+    assert((await card.textContent()).includes('needs a human'), 'the reasons are shown');
+    await card.getByText('Full action').click();
+    assert((await card.textContent()).includes('payments-api'), 'the full action is shown');
+    await card.getByLabel('Reason').fill('CHG-981: error budget burnt');
+    await shot('approvals');
+    await card.getByRole('button', { name: 'Approve' }).click();
+    await page.getByText('No pending requests.').waitFor();
 
-  const answered = await agent('GET', `/v1/approvals/${approvalId}`);
-  assert(answered.status === 'approved' && answered.grant?.token, `approved with a grant: ${answered.status}`);
-  const again = await check('rollback_deployment', args, { 'sentinel-grant': answered.grant.token });
-  assert(again.outcome === 'allow', `resubmission allowed, got ${again.outcome}: ${again.reasons}`);
-});
+    const answered = await agent('GET', `/v1/approvals/${approvalId}`);
+    assert(answered.status === 'approved' && answered.grant?.token, `approved with a grant: ${answered.status}`);
+    const again = await check('rollback_deployment', args, { 'sentinel-grant': answered.grant.token });
+    assert(again.outcome === 'allow', `resubmission allowed, got ${again.outcome}: ${again.reasons}`);
+  },
+);
 
 await step('the Slack link /approvals/{id} opens that request', async () => {
   await page.goto(`${url}/approvals/${approvalId}`);
@@ -233,7 +243,9 @@ await step('keyboard: the skip link and the navigation are reachable with Tab', 
 await step('no errors in the browser console (the CSP blocked nothing)', async () => {
   // Chromium logs every 4xx response as an error; the MCP and usage endpoints answer 404 by
   // design on this server, so those lines are expected. Anything else is a failure.
-  const unexpected = consoleErrors.filter((m) => !/Failed to load resource: the server responded with a status of 404/.test(m));
+  const unexpected = consoleErrors.filter(
+    (m) => !/Failed to load resource: the server responded with a status of 404/.test(m),
+  );
   assert(unexpected.length === 0, unexpected.join('\n'));
 });
 

@@ -143,7 +143,9 @@ function SignedIn({ who, onLogout }: { who: WhoAmI; onLogout: () => void }) {
         {!tenant ? (
           <section>
             <h1 tabIndex={-1}>No tenant</h1>
-            <p>Create a tenant first: <code>sentinel tenants create acme</code>.</p>
+            <p>
+              Create a tenant first: <code>sentinel tenants create acme</code>.
+            </p>
           </section>
         ) : (
           <ConsoleContext.Provider value={{ who, role: who.role, tenant }}>

@@ -4,7 +4,8 @@ import { SseParser } from './events';
 describe('SseParser', () => {
   it('reads frames split across chunks, skips heartbeats and keeps the id', () => {
     const p = new SseParser();
-    const frame = 'data: {"type":"decision.made","time":"t","data":{"outcome":"allow"}}\nid: 1-2\nevent: decision.made\n\n';
+    const frame =
+      'data: {"type":"decision.made","time":"t","data":{"outcome":"allow"}}\nid: 1-2\nevent: decision.made\n\n';
     expect(p.push(': heartbeat\n\n')).toEqual([]);
     expect(p.push(frame.slice(0, 20))).toEqual([]);
     const events = p.push(frame.slice(20) + frame.replace('1-2', '1-3').replace(/\n/g, '\r\n'));

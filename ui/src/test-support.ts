@@ -10,20 +10,31 @@ export function stubFetch(routes: Record<string, Reply>) {
   const fetch = vi.fn(async (input: RequestInfo | URL, init: RequestInit = {}) => {
     const url = new URL(String(input), 'http://console.test');
     const method = (init.method ?? 'GET').toUpperCase();
-    calls.push({ method, path: url.pathname + url.search, headers: new Headers(init.headers), body: init.body as string });
+    calls.push({
+      method,
+      path: url.pathname + url.search,
+      headers: new Headers(init.headers),
+      body: init.body as string,
+    });
     const route = routes[`${method} ${url.pathname}`];
     if (url.pathname === '/v1/events') {
       // A stream that never sends: the page shows itself as connected.
-      return new Response(new ReadableStream({ start() {} }), { status: 200, headers: { 'content-type': 'text/event-stream' } });
+      return new Response(new ReadableStream({ start() {} }), {
+        status: 200,
+        headers: { 'content-type': 'text/event-stream' },
+      });
     }
     const reply = typeof route === 'function' ? route(init) : route;
     if (!reply) {
       return new Response(JSON.stringify({ status: 404, code: 'not_found', detail: 'no such route' }), { status: 404 });
     }
-    return new Response(reply.body === undefined ? null : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body), {
-      status: reply.status ?? 200,
-      headers: { 'content-type': 'application/json' },
-    });
+    return new Response(
+      reply.body === undefined ? null : typeof reply.body === 'string' ? reply.body : JSON.stringify(reply.body),
+      {
+        status: reply.status ?? 200,
+        headers: { 'content-type': 'application/json' },
+      },
+    );
   });
   vi.stubGlobal('fetch', fetch);
   return calls;

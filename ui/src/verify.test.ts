@@ -104,7 +104,11 @@ describe('checkpoints', () => {
   });
 
   it('verify an entry end to end, and report a changed entry', async () => {
-    const entries = [0, 1, 2].map((seq) => ({ seq, kind: 'decision', details: { outcome: seq === 1 ? 'deny' : 'allow' } }));
+    const entries = [0, 1, 2].map((seq) => ({
+      seq,
+      kind: 'decision',
+      details: { outcome: seq === 1 ? 'deny' : 'allow' },
+    }));
     const leaves = await Promise.all(entries.map(leafHash));
     const { note, vkey } = await signedCheckpoint('sentinel.local/audit', 3, await mth(leaves));
     const proof = {

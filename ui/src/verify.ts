@@ -157,12 +157,7 @@ export async function verifyEntry(p: EntryProof, verifierKey: string): Promise<P
   const cp = parseCheckpoint(p.checkpoint);
   const leaf = await leafHash(p.entry);
   const leafMatches = b64encode(leaf) === p.leaf_hash;
-  const root = await rootFromInclusionProof(
-    BigInt(p.index),
-    cp.size,
-    leaf,
-    p.inclusion_proof.map(b64decode),
-  );
+  const root = await rootFromInclusionProof(BigInt(p.index), cp.size, leaf, p.inclusion_proof.map(b64decode));
   const included = root !== null && equal(root, cp.root) && BigInt(p.tree_size) === cp.size;
   const signature = await checkSignature(cp, parseVerifierKey(verifierKey));
   return {

@@ -23,7 +23,9 @@ export function RegoEditor({
     <div className="rego-editor">
       <pre ref={pre} aria-hidden="true" className="rego-highlight">
         {tokenize(value).map((t, i) =>
-          t.kind === 'text' ? t.text : (
+          t.kind === 'text' ? (
+            t.text
+          ) : (
             <span key={i} className={`tok-${t.kind}`}>
               {t.text}
             </span>

@@ -1,4 +1,5 @@
 // Small presentational pieces shared by pages.
+import type { HTMLAttributes, ReactNode } from 'react';
 
 export function Time({ at }: { at: string | null | undefined }) {
   if (!at) return null;
@@ -32,5 +33,62 @@ export function NotEnabled({ what }: { what: string }) {
     <p className="muted" data-testid="not-enabled">
       {what} is not enabled on this server.
     </p>
+  );
+}
+
+/** A page's heading (focused on navigation) and, for live pages, the stream's state. */
+export function PageHead({
+  id,
+  title,
+  connected,
+  children,
+}: {
+  id: string;
+  title: string;
+  connected?: boolean;
+  children?: ReactNode;
+}) {
+  return (
+    <div className="page-head">
+      <h1 id={id} tabIndex={-1}>
+        {title}
+      </h1>
+      {connected !== undefined && (
+        <span className={`status ${connected ? 'on' : 'off'}`} role="status">
+          {connected ? 'Live' : 'Connecting…'}
+        </span>
+      )}
+      {children}
+    </div>
+  );
+}
+
+/** A scrollable table with column headings; `children` are its body rows. */
+export function DataTable({
+  labelledBy,
+  columns,
+  children,
+  bodyProps,
+}: {
+  labelledBy?: string;
+  columns: string[];
+  children: ReactNode;
+  bodyProps?: HTMLAttributes<HTMLTableSectionElement> & { 'data-testid'?: string };
+}) {
+  return (
+    <div className="table-wrap">
+      <table aria-labelledby={labelledBy}>
+        <thead>
+          <tr>
+            {columns.map((c) => (
+              <th key={c} scope="col">
+                {c}
+              </th>
+            ))}
+          </tr>
+        </thead>
+        <tbody {...bodyProps}>{children}</tbody>
+      </table>
+    </div>
   );
 }

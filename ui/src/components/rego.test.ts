@@ -15,6 +15,10 @@ describe('tokenize', () => {
   });
 
   it('copes with an unterminated string while typing', () => {
-    expect(tokenize('x := "abc').map((t) => t.text).join('')).toBe('x := "abc');
+    expect(
+      tokenize('x := "abc')
+        .map((t) => t.text)
+        .join(''),
+    ).toBe('x := "abc');
   });
 });

@@ -9,8 +9,21 @@ export interface Token {
 }
 
 const KEYWORDS = new Set([
-  'package', 'import', 'default', 'if', 'else', 'not', 'some', 'every', 'in', 'contains', 'with', 'as', 'true',
-  'false', 'null',
+  'package',
+  'import',
+  'default',
+  'if',
+  'else',
+  'not',
+  'some',
+  'every',
+  'in',
+  'contains',
+  'with',
+  'as',
+  'true',
+  'false',
+  'null',
 ]);
 
 const PATTERN =

@@ -1,6 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { can, getJson, items, message, send, t, type Approval, type Page } from '../api';
-import { Json, Risk, Time } from '../components/bits';
+import { Json, PageHead, Risk, Time } from '../components/bits';
 import { useConsole } from '../context';
 import { useEvents, useLoad } from '../hooks';
 import { navigate } from '../router';
@@ -26,7 +26,8 @@ export function Approvals({ selected }: { selected?: string }) {
 
   const connected = useEvents(
     {
-      types: 'approval.requested,approval.voted,approval.decided,approval.expired,approval.cancelled,approval.grant_used',
+      types:
+        'approval.requested,approval.voted,approval.decided,approval.expired,approval.cancelled,approval.grant_used',
       tenant,
     },
     (e) => {
@@ -43,14 +44,7 @@ export function Approvals({ selected }: { selected?: string }) {
 
   return (
     <section aria-labelledby="approvals-title">
-      <div className="page-head">
-        <h1 id="approvals-title" tabIndex={-1}>
-          Approvals
-        </h1>
-        <span className={`status ${connected ? 'on' : 'off'}`} role="status">
-          {connected ? 'Live' : 'Connecting…'}
-        </span>
-      </div>
+      <PageHead id="approvals-title" title="Approvals" connected={connected} />
       <p className="sr-only" aria-live="assertive">
         {announce}
       </p>
@@ -58,7 +52,11 @@ export function Approvals({ selected }: { selected?: string }) {
       {selected && (
         <div className="selected">
           <h2>Request {selected}</h2>
-          {one.error && <p role="alert" className="error">{one.error}</p>}
+          {one.error && (
+            <p role="alert" className="error">
+              {one.error}
+            </p>
+          )}
           {one.data && <ApprovalCard approval={one.data} onDone={done} expanded />}
           <button type="button" className="link" onClick={() => navigate('/approvals')}>
             Back to the queue
@@ -74,7 +72,11 @@ export function Approvals({ selected }: { selected?: string }) {
           ))}
         </select>
       </div>
-      {queue.error && <p role="alert" className="error">{queue.error}</p>}
+      {queue.error && (
+        <p role="alert" className="error">
+          {queue.error}
+        </p>
+      )}
       <ul className="cards" aria-label="Approval requests" data-testid="approval-queue">
         {(queue.data ?? []).map((a) => (
           <li key={a.id}>

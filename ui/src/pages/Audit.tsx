@@ -1,9 +1,16 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, getJson, getText, message, send } from '../api';
-import { Json, Outcome } from '../components/bits';
+import { DataTable, Json, Outcome, PageHead } from '../components/bits';
 import { useLoad } from '../hooks';
 import { navigate } from '../router';
-import { checkSignature, parseCheckpoint, parseVerifierKey, verifyEntry, type EntryProof, type ProofReport } from '../verify';
+import {
+  checkSignature,
+  parseCheckpoint,
+  parseVerifierKey,
+  verifyEntry,
+  type EntryProof,
+  type ProofReport,
+} from '../verify';
 
 interface EntryView {
   index: number;
@@ -15,7 +22,18 @@ interface EntryView {
   entry: { time?: string; actor?: string; [k: string]: unknown };
 }
 
-const KINDS = ['', 'decision', 'approval', 'kill', 'restore', 'policy_activation', 'key_change', 'configuration', 'execution_result', 'provenance_manifest'];
+const KINDS = [
+  '',
+  'decision',
+  'approval',
+  'kill',
+  'restore',
+  'policy_activation',
+  'key_change',
+  'configuration',
+  'execution_result',
+  'provenance_manifest',
+];
 
 /** Search the audit log, verify an entry's inclusion proof in the browser, check the checkpoint, view manifests. */
 export function Audit({ selected }: { selected?: number }) {
@@ -41,9 +59,7 @@ export function Audit({ selected }: { selected?: number }) {
 
   return (
     <section aria-labelledby="audit-title">
-      <h1 id="audit-title" tabIndex={-1}>
-        Audit
-      </h1>
+      <PageHead id="audit-title" title="Audit" />
 
       {selected !== undefined && <EntryDetail index={selected} verifierKey={verifierKey} />}
 
@@ -62,7 +78,9 @@ export function Audit({ selected }: { selected?: number }) {
             placeholder={serverKey.data?.trim() ?? 'name+hash+key'}
             spellCheck={false}
           />
-          <p className="mono small">{pinned.trim() ? 'using the pinned key' : `server key: ${serverKey.data?.trim() ?? '…'}`}</p>
+          <p className="mono small">
+            {pinned.trim() ? 'using the pinned key' : `server key: ${serverKey.data?.trim() ?? '…'}`}
+          </p>
         </div>
       </div>
 
@@ -98,44 +116,34 @@ export function Audit({ selected }: { selected?: number }) {
         </label>
         <button type="submit">Search</button>
       </form>
-      {page.error && <p role="alert" className="error">{page.error}</p>}
-      <div className="table-wrap">
-        <table aria-labelledby="entries-title">
-          <thead>
-            <tr>
-              <th scope="col">Index</th>
-              <th scope="col">Time</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Agent</th>
-              <th scope="col">Tool</th>
-              <th scope="col">Outcome</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(page.data?.items ?? []).map((e) => (
-              <tr key={e.index}>
-                <td>
-                  <a
-                    href={`/audit/${e.index}`}
-                    onClick={(ev) => {
-                      ev.preventDefault();
-                      navigate(`/audit/${e.index}`);
-                    }}
-                    aria-label={`Entry ${e.index}: open and verify`}
-                  >
-                    #{e.index}
-                  </a>
-                </td>
-                <td className="mono small">{e.entry.time}</td>
-                <td>{e.kind}</td>
-                <td>{e.agent}</td>
-                <td>{e.tool}</td>
-                <td>{e.outcome && <Outcome value={e.outcome} />}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      {page.error && (
+        <p role="alert" className="error">
+          {page.error}
+        </p>
+      )}
+      <DataTable labelledBy="entries-title" columns={['Index', 'Time', 'Kind', 'Agent', 'Tool', 'Outcome']}>
+        {(page.data?.items ?? []).map((e) => (
+          <tr key={e.index}>
+            <td>
+              <a
+                href={`/audit/${e.index}`}
+                onClick={(ev) => {
+                  ev.preventDefault();
+                  navigate(`/audit/${e.index}`);
+                }}
+                aria-label={`Entry ${e.index}: open and verify`}
+              >
+                #{e.index}
+              </a>
+            </td>
+            <td className="mono small">{e.entry.time}</td>
+            <td>{e.kind}</td>
+            <td>{e.agent}</td>
+            <td>{e.tool}</td>
+            <td>{e.outcome && <Outcome value={e.outcome} />}</td>
+          </tr>
+        ))}
+      </DataTable>
       <div className="buttons">
         {cursor !== undefined && (
           <button type="button" onClick={() => setCursor(undefined)}>
@@ -198,7 +206,11 @@ function EntryDetail({ index, verifierKey }: { index: number; verifierKey: strin
     <div className="card selected" aria-labelledby="entry-title">
       <h2 id="entry-title">Entry #{index}</h2>
       {waiting && <p role="status">Waiting for a checkpoint to cover this entry…</p>}
-      {error && <p role="alert" className="error">{error}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
       {report && <ProofResult report={report} />}
       {proof && (
         <>
@@ -231,7 +243,9 @@ export function ProofResult({ report }: { report: ProofReport }) {
     <div role="status" className={`verdict ${report.verified ? 'good' : 'bad'}`} data-testid="verdict">
       <strong>{report.verified ? 'Verified' : 'NOT verified'}</strong>
       <ul>
-        <li>{report.leafMatches ? 'leaf hash recomputed from the entry matches' : 'leaf hash does NOT match the entry'}</li>
+        <li>
+          {report.leafMatches ? 'leaf hash recomputed from the entry matches' : 'leaf hash does NOT match the entry'}
+        </li>
         <li>
           {report.included
             ? `inclusion proof leads to the root of the checkpoint of size ${report.treeSize}`
@@ -260,7 +274,11 @@ function CheckpointPanel({ verifierKey }: { verifierKey: string }) {
   return (
     <div className="card">
       <h2>Checkpoint</h2>
-      {cp.error && <p role="alert" className="error">{cp.error}</p>}
+      {cp.error && (
+        <p role="alert" className="error">
+          {cp.error}
+        </p>
+      )}
       {cp.data && <pre className="json small">{cp.data}</pre>}
       {sig && (
         <p className={`verdict ${sig === 'valid' ? 'good' : 'bad'}`} role="status">
@@ -337,7 +355,11 @@ function ManifestViewer({ verifierKey }: { verifierKey: string }) {
           Verify manifest
         </button>
       </div>
-      {error && <p role="alert" className="error">{error}</p>}
+      {error && (
+        <p role="alert" className="error">
+          {error}
+        </p>
+      )}
       {result && (
         <p role="status" className={`verdict ${result.valid ? 'good' : 'bad'}`}>
           {result.valid ? 'Manifest valid (checked by the server)' : `Manifest invalid: ${result.error}`}

@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { ApiError, can, getJson, items, message, send, t, type Agent, type Kill, type Page, type Tool } from '../api';
 import { KillButton } from '../components/KillButton';
-import { NotEnabled, Risk, Time } from '../components/bits';
+import { DataTable, NotEnabled, PageHead, Risk, Time } from '../components/bits';
 import { useConsole } from '../context';
 import { useEvents, useLoad } from '../hooks';
 
@@ -76,10 +76,7 @@ export function Inventory() {
 
   return (
     <section aria-labelledby="inv-title">
-      <div className="page-head">
-        <h1 id="inv-title" tabIndex={-1}>
-          Inventory
-        </h1>
+      <PageHead id="inv-title" title="Inventory">
         {mayKill &&
           (tenantKill ? (
             <button type="button" onClick={() => restore(tenantKill)}>
@@ -88,7 +85,7 @@ export function Inventory() {
           ) : (
             <KillButton tenant={tenant} scope="tenant" onDone={killed('the tenant')} />
           ))}
-      </div>
+      </PageHead>
       <p className="sr-only" role="status" aria-live="polite">
         {notice}
       </p>
@@ -100,112 +97,84 @@ export function Inventory() {
       )}
 
       <h2 id="agents-title">Agents</h2>
-      {agents.error && <p role="alert" className="error">{agents.error}</p>}
-      <div className="table-wrap">
-        <table aria-labelledby="agents-title">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Status</th>
-              <th scope="col">Framework</th>
-              <th scope="col">Owner</th>
-              <th scope="col">Labels</th>
-              <th scope="col">Kill switch</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(agents.data ?? []).map((a) => (
-              <tr key={a.id} data-testid={`agent-${a.name}`}>
-                <th scope="row">{a.name}</th>
-                <td>
-                  <span className={`badge status-${a.status}`}>{a.status}</span>
-                </td>
-                <td>{a.framework}</td>
-                <td>{a.owner}</td>
-                <td>
-                  {Object.entries(a.labels ?? {})
-                    .map(([k, v]) => `${k}=${v}`)
-                    .join(', ')}
-                </td>
-                <td>{killCell('agent', a.name)}</td>
-              </tr>
-            ))}
-            {agents.data?.length === 0 && (
-              <tr>
-                <td colSpan={6} className="muted">
-                  No agents.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      {agents.error && (
+        <p role="alert" className="error">
+          {agents.error}
+        </p>
+      )}
+      <DataTable labelledBy="agents-title" columns={['Name', 'Status', 'Framework', 'Owner', 'Labels', 'Kill switch']}>
+        {(agents.data ?? []).map((a) => (
+          <tr key={a.id} data-testid={`agent-${a.name}`}>
+            <th scope="row">{a.name}</th>
+            <td>
+              <span className={`badge status-${a.status}`}>{a.status}</span>
+            </td>
+            <td>{a.framework}</td>
+            <td>{a.owner}</td>
+            <td>
+              {Object.entries(a.labels ?? {})
+                .map(([k, v]) => `${k}=${v}`)
+                .join(', ')}
+            </td>
+            <td>{killCell('agent', a.name)}</td>
+          </tr>
+        ))}
+        {agents.data?.length === 0 && (
+          <tr>
+            <td colSpan={6} className="muted">
+              No agents.
+            </td>
+          </tr>
+        )}
+      </DataTable>
 
       <h2 id="tools-title">Tools</h2>
-      {tools.error && <p role="alert" className="error">{tools.error}</p>}
-      <div className="table-wrap">
-        <table aria-labelledby="tools-title">
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Server</th>
-              <th scope="col">Risk</th>
-              <th scope="col">Active</th>
-              <th scope="col">Pinning</th>
-              <th scope="col">Kill switch</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(tools.data ?? []).map((tool) => (
-              <tr key={tool.id}>
-                <th scope="row">{tool.name}</th>
-                <td>{tool.server}</td>
-                <td>
-                  <Risk value={tool.risk} />
-                </td>
-                <td>{tool.is_active ? 'yes' : 'no'}</td>
-                <td>{pinning(tool)}</td>
-                <td>{killCell('tool', tool.name)}</td>
-              </tr>
-            ))}
-            {tools.data?.length === 0 && (
-              <tr>
-                <td colSpan={6} className="muted">
-                  No tools.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      {tools.error && (
+        <p role="alert" className="error">
+          {tools.error}
+        </p>
+      )}
+      <DataTable labelledBy="tools-title" columns={['Name', 'Server', 'Risk', 'Active', 'Pinning', 'Kill switch']}>
+        {(tools.data ?? []).map((tool) => (
+          <tr key={tool.id}>
+            <th scope="row">{tool.name}</th>
+            <td>{tool.server}</td>
+            <td>
+              <Risk value={tool.risk} />
+            </td>
+            <td>{tool.is_active ? 'yes' : 'no'}</td>
+            <td>{pinning(tool)}</td>
+            <td>{killCell('tool', tool.name)}</td>
+          </tr>
+        ))}
+        {tools.data?.length === 0 && (
+          <tr>
+            <td colSpan={6} className="muted">
+              No tools.
+            </td>
+          </tr>
+        )}
+      </DataTable>
 
       <h2 id="mcp-title">MCP servers</h2>
-      {servers.error && <p role="alert" className="error">{servers.error}</p>}
+      {servers.error && (
+        <p role="alert" className="error">
+          {servers.error}
+        </p>
+      )}
       {servers.data === 'not-enabled' ? (
         <NotEnabled what="The MCP gateway" />
       ) : (
-        <div className="table-wrap">
-          <table aria-labelledby="mcp-title">
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Status</th>
-                <th scope="col">Where</th>
-                <th scope="col">Pinning</th>
-              </tr>
-            </thead>
-            <tbody>
-              {(servers.data ?? []).map((s) => (
-                <tr key={s.name}>
-                  <th scope="row">{s.name}</th>
-                  <td>{s.status}</td>
-                  <td>{s.url ?? s.transport}</td>
-                  <td>{pinning(s)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable labelledBy="mcp-title" columns={['Name', 'Status', 'Where', 'Pinning']}>
+          {(servers.data ?? []).map((s) => (
+            <tr key={s.name}>
+              <th scope="row">{s.name}</th>
+              <td>{s.status}</td>
+              <td>{s.url ?? s.transport}</td>
+              <td>{pinning(s)}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
 
       <h2 id="kills-title">Active kill switches</h2>

@@ -21,7 +21,9 @@ export function Login({ onLogin }: { onLogin: (who: WhoAmI) => void }) {
       onLogin(who);
     } catch (err) {
       setError(
-        (err as { status?: number }).status === 401 ? 'The server does not know this key (or it was revoked).' : message(err),
+        (err as { status?: number }).status === 401
+          ? 'The server does not know this key (or it was revoked).'
+          : message(err),
       );
     } finally {
       setBusy(false);

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { getJson, t, type Kill } from '../api';
 import { useConsole } from '../context';
 import { useEvents, useLoad } from '../hooks';
-import { Outcome, Time } from '../components/bits';
+import { DataTable, Outcome, PageHead, Time } from '../components/bits';
 
 interface Row {
   id: string;
@@ -28,31 +28,25 @@ const KEEP = 500;
 export function Overview() {
   const { tenant } = useConsole();
   const [live, setLive] = useState<Row[]>([]);
-  const history = useLoad(
-    () => getJson<DecisionRecord[]>(`${t(tenant)}/decisions?limit=200`),
-    [tenant],
-  );
+  const history = useLoad(() => getJson<DecisionRecord[]>(`${t(tenant)}/decisions?limit=200`), [tenant]);
   const kills = useLoad(() => getJson<Kill[]>(`${t(tenant)}/kills`), [tenant]);
 
-  const connected = useEvents(
-    { types: 'decision.made,kill.activated,kill.restored', tenant },
-    (e) => {
-      if (e.type === 'decision.made') {
-        const d = e.data;
-        setLive((rows) =>
-          [
-            { id: d.decision_id, time: e.time, agent: d.agent, tool: d.tool, outcome: d.outcome, reasons: d.reasons },
-            ...rows,
-          ].slice(0, KEEP),
-        );
-      } else if (e.type.startsWith('kill.')) {
-        kills.reload();
-      } else if (e.type === 'stream.gap') {
-        history.reload();
-        kills.reload();
-      }
-    },
-  );
+  const connected = useEvents({ types: 'decision.made,kill.activated,kill.restored', tenant }, (e) => {
+    if (e.type === 'decision.made') {
+      const d = e.data;
+      setLive((rows) =>
+        [
+          { id: d.decision_id, time: e.time, agent: d.agent, tool: d.tool, outcome: d.outcome, reasons: d.reasons },
+          ...rows,
+        ].slice(0, KEEP),
+      );
+    } else if (e.type.startsWith('kill.')) {
+      kills.reload();
+    } else if (e.type === 'stream.gap') {
+      history.reload();
+      kills.reload();
+    }
+  });
 
   const rows = useMemo(() => {
     const seen = new Set(live.map((r) => r.id));
@@ -76,15 +70,12 @@ export function Overview() {
 
   return (
     <section aria-labelledby="overview-title">
-      <div className="page-head">
-        <h1 id="overview-title" tabIndex={-1}>
-          Overview
-        </h1>
-        <span className={`status ${connected ? 'on' : 'off'}`} role="status">
-          {connected ? 'Live' : 'Connecting…'}
-        </span>
-      </div>
-      {history.error && <p role="alert" className="error">{history.error}</p>}
+      <PageHead id="overview-title" title="Overview" connected={connected} />
+      {history.error && (
+        <p role="alert" className="error">
+          {history.error}
+        </p>
+      )}
       <div className="tiles" aria-label="Decisions by outcome">
         {['allow', 'deny', 'approval_required'].map((o) => (
           <div key={o} className={`tile outcome-${o}`}>
@@ -123,41 +114,32 @@ export function Overview() {
       )}
 
       <h2 id="live-title">Live decisions</h2>
-      <div className="table-wrap">
-        <table aria-labelledby="live-title">
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Agent</th>
-              <th scope="col">Tool</th>
-              <th scope="col">Outcome</th>
-              <th scope="col">Reasons</th>
-            </tr>
-          </thead>
-          <tbody aria-live="polite" aria-relevant="additions" data-testid="live-decisions">
-            {rows.slice(0, 50).map((r) => (
-              <tr key={r.id}>
-                <td>
-                  <Time at={r.time} />
-                </td>
-                <td>{r.agent}</td>
-                <td>{r.tool}</td>
-                <td>
-                  <Outcome value={r.outcome} />
-                </td>
-                <td className="reasons">{r.reasons?.join('; ')}</td>
-              </tr>
-            ))}
-            {rows.length === 0 && (
-              <tr>
-                <td colSpan={5} className="muted">
-                  No decisions yet.
-                </td>
-              </tr>
-            )}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        labelledBy="live-title"
+        columns={['Time', 'Agent', 'Tool', 'Outcome', 'Reasons']}
+        bodyProps={{ 'aria-live': 'polite', 'aria-relevant': 'additions', 'data-testid': 'live-decisions' }}
+      >
+        {rows.slice(0, 50).map((r) => (
+          <tr key={r.id}>
+            <td>
+              <Time at={r.time} />
+            </td>
+            <td>{r.agent}</td>
+            <td>{r.tool}</td>
+            <td>
+              <Outcome value={r.outcome} />
+            </td>
+            <td className="reasons">{r.reasons?.join('; ')}</td>
+          </tr>
+        ))}
+        {rows.length === 0 && (
+          <tr>
+            <td colSpan={5} className="muted">
+              No decisions yet.
+            </td>
+          </tr>
+        )}
+      </DataTable>
     </section>
   );
 }

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { can, getJson, message, send, t } from '../api';
 import { RegoEditor } from '../components/RegoEditor';
-import { Time } from '../components/bits';
+import { DataTable, PageHead, Time } from '../components/bits';
 import { useConsole } from '../context';
 import { useLoad } from '../hooks';
 
@@ -33,7 +33,14 @@ interface Simulation {
   evaluated: number;
   before: Record<string, number>;
   after: Record<string, number>;
-  changed: { decision_id: string; agent: string; tool: string; before: string; after: string; reasons_after: string[] }[];
+  changed: {
+    decision_id: string;
+    agent: string;
+    tool: string;
+    before: string;
+    after: string;
+    reasons_after: string[];
+  }[];
   rules_never_fired: { file: string; line: number; head: string }[];
 }
 
@@ -99,10 +106,20 @@ export function Policies() {
   };
 
   const validate = () =>
-    run(async () => ({ kind: 'validate', ...(await send<{ valid: boolean; revision: string; errors: SourceError[] }>('POST', `${base}/validate`, current())) }));
+    run(async () => ({
+      kind: 'validate',
+      ...(await send<{ valid: boolean; revision: string; errors: SourceError[] }>(
+        'POST',
+        `${base}/validate`,
+        current(),
+      )),
+    }));
   const test = () => run(async () => ({ kind: 'test', ...(await send<TestRun>('POST', `${base}/test`, current())) }));
   const simulate = () =>
-    run(async () => ({ kind: 'simulate', ...(await send<Simulation>('POST', `${base}/simulate`, { bundle: current(), last: 1000 })) }));
+    run(async () => ({
+      kind: 'simulate',
+      ...(await send<Simulation>('POST', `${base}/simulate`, { bundle: current(), last: 1000 })),
+    }));
   const push = () =>
     run(async () => {
       const r = await send<{ revision?: string }>('POST', `${base}?activate=true`, current());
@@ -127,10 +144,12 @@ export function Policies() {
 
   return (
     <section aria-labelledby="policies-title">
-      <h1 id="policies-title" tabIndex={-1}>
-        Policies
-      </h1>
-      {overview.error && <p role="alert" className="error">{overview.error}</p>}
+      <PageHead id="policies-title" title="Policies" />
+      {overview.error && (
+        <p role="alert" className="error">
+          {overview.error}
+        </p>
+      )}
       {ov && (
         <dl className="facts">
           <dt>Bundle</dt>
@@ -146,12 +165,7 @@ export function Policies() {
         <div>
           <div className="tabs" role="group" aria-label="Modules">
             {files.map((f) => (
-              <button
-                key={f}
-                type="button"
-                aria-pressed={f === file}
-                onClick={() => setFile(f)}
-              >
+              <button key={f} type="button" aria-pressed={f === file} onClick={() => setFile(f)}>
                 {f}
               </button>
             ))}
@@ -159,7 +173,8 @@ export function Policies() {
           {mayManage && (
             <NewModule
               onAdd={(name) => {
-                if (!bundle.modules[name]) setBundle({ ...bundle, modules: { ...bundle.modules, [name]: 'package sentinel\n' } });
+                if (!bundle.modules[name])
+                  setBundle({ ...bundle, modules: { ...bundle.modules, [name]: 'package sentinel\n' } });
                 setFile(name);
               }}
             />
@@ -172,10 +187,19 @@ export function Policies() {
               onChange={(v) => setBundle({ ...bundle, modules: { ...bundle.modules, [file]: v } })}
             />
           ) : (
-            <p className="muted">No policy yet. Push one with <code>sentinel policy push</code>.</p>
+            <p className="muted">
+              No policy yet. Push one with <code>sentinel policy push</code>.
+            </p>
           )}
           <label htmlFor="bundle-data">Bundle data (JSON)</label>
-          <textarea id="bundle-data" className="mono" rows={5} value={dataText} onChange={(e) => setDataText(e.target.value)} spellCheck={false} />
+          <textarea
+            id="bundle-data"
+            className="mono"
+            rows={5}
+            value={dataText}
+            onChange={(e) => setDataText(e.target.value)}
+            spellCheck={false}
+          />
           <div className="buttons">
             <button type="button" onClick={validate} disabled={busy || !files.length}>
               Validate
@@ -192,7 +216,11 @@ export function Policies() {
               </button>
             )}
           </div>
-          {error && <p role="alert" className="error">{error}</p>}
+          {error && (
+            <p role="alert" className="error">
+              {error}
+            </p>
+          )}
           <div aria-live="polite">{result && <ResultView result={result} />}</div>
         </div>
 
@@ -203,11 +231,21 @@ export function Policies() {
               <li key={rev}>
                 <span className="mono">{short(rev)}</span>
                 {rev === ov?.active && <span className="badge outcome-allow">active</span>}
-                <button type="button" className="link" onClick={() => loadRevision(rev)} aria-label={`Open revision ${short(rev)}`}>
+                <button
+                  type="button"
+                  className="link"
+                  onClick={() => loadRevision(rev)}
+                  aria-label={`Open revision ${short(rev)}`}
+                >
                   open
                 </button>
                 {mayManage && rev !== ov?.active && (
-                  <button type="button" className="link" onClick={() => activate(rev)} aria-label={`Activate revision ${short(rev)}`}>
+                  <button
+                    type="button"
+                    className="link"
+                    onClick={() => activate(rev)}
+                    aria-label={`Activate revision ${short(rev)}`}
+                  >
                     activate
                   </button>
                 )}
@@ -221,11 +259,14 @@ export function Policies() {
           )}
           <h3>Activations</h3>
           <ol className="small">
-            {[...(ov?.activations ?? [])].reverse().slice(0, 10).map((a) => (
-              <li key={a.activated_at + a.revision}>
-                <span className="mono">{short(a.revision)}</span> <Time at={a.activated_at} />
-              </li>
-            ))}
+            {[...(ov?.activations ?? [])]
+              .reverse()
+              .slice(0, 10)
+              .map((a) => (
+                <li key={a.activated_at + a.revision}>
+                  <span className="mono">{short(a.revision)}</span> <Time at={a.activated_at} />
+                </li>
+              ))}
           </ol>
         </aside>
       </div>
@@ -257,7 +298,13 @@ function NewModule({ onAdd }: { onAdd: (name: string) => void }) {
       }}
     >
       <label htmlFor="new-module">File name</label>
-      <input id="new-module" value={name} onChange={(e) => setName(e.target.value)} placeholder="extra.rego" autoFocus />
+      <input
+        id="new-module"
+        value={name}
+        onChange={(e) => setName(e.target.value)}
+        placeholder="extra.rego"
+        autoFocus
+      />
       <button type="submit" disabled={!valid}>
         Add
       </button>
@@ -272,7 +319,9 @@ export function ResultView({ result }: { result: Result }) {
   if (result.kind === 'message') return <p className="notice">{result.text}</p>;
   if (result.kind === 'validate')
     return result.valid ? (
-      <p className="verdict good">Valid — revision <span className="mono">{short(result.revision)}</span></p>
+      <p className="verdict good">
+        Valid — revision <span className="mono">{short(result.revision)}</span>
+      </p>
     ) : (
       <div className="verdict bad">
         <strong>Invalid</strong>
@@ -306,50 +355,28 @@ export function ResultView({ result }: { result: Result }) {
   return (
     <div className="card">
       <h3>Simulation over {result.evaluated} recorded decisions</h3>
-      <table>
-        <thead>
-          <tr>
-            <th scope="col">Outcome</th>
-            <th scope="col">Recorded</th>
-            <th scope="col">Candidate</th>
+      <DataTable columns={['Outcome', 'Recorded', 'Candidate']}>
+        {outcomes.map((o) => (
+          <tr key={o}>
+            <th scope="row">{o}</th>
+            <td>{result.before[o] ?? 0}</td>
+            <td>{result.after[o] ?? 0}</td>
           </tr>
-        </thead>
-        <tbody>
-          {outcomes.map((o) => (
-            <tr key={o}>
-              <th scope="row">{o}</th>
-              <td>{result.before[o] ?? 0}</td>
-              <td>{result.after[o] ?? 0}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </DataTable>
       <h4>{result.changed.length} changed decisions</h4>
       {result.changed.length > 0 && (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Agent</th>
-                <th scope="col">Tool</th>
-                <th scope="col">Before</th>
-                <th scope="col">After</th>
-                <th scope="col">Why now</th>
-              </tr>
-            </thead>
-            <tbody>
-              {result.changed.map((c) => (
-                <tr key={c.decision_id}>
-                  <td>{c.agent}</td>
-                  <td>{c.tool}</td>
-                  <td className="diff-del">{c.before}</td>
-                  <td className="diff-add">{c.after}</td>
-                  <td>{c.reasons_after.join('; ')}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={['Agent', 'Tool', 'Before', 'After', 'Why now']}>
+          {result.changed.map((c) => (
+            <tr key={c.decision_id}>
+              <td>{c.agent}</td>
+              <td>{c.tool}</td>
+              <td className="diff-del">{c.before}</td>
+              <td className="diff-add">{c.after}</td>
+              <td>{c.reasons_after.join('; ')}</td>
+            </tr>
+          ))}
+        </DataTable>
       )}
       {result.rules_never_fired.length > 0 && (
         <>

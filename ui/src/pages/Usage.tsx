@@ -1,6 +1,6 @@
 import { ApiError, getJson } from '../api';
 import { LineChart, type Series } from '../components/Chart';
-import { NotEnabled } from '../components/bits';
+import { NotEnabled, PageHead } from '../components/bits';
 import { useConsole } from '../context';
 import { useLoad } from '../hooks';
 
@@ -61,10 +61,12 @@ export function Usage() {
   const data = usage.data;
   return (
     <section aria-labelledby="usage-title">
-      <h1 id="usage-title" tabIndex={-1}>
-        Usage
-      </h1>
-      {usage.error && <p role="alert" className="error">{usage.error}</p>}
+      <PageHead id="usage-title" title="Usage" />
+      {usage.error && (
+        <p role="alert" className="error">
+          {usage.error}
+        </p>
+      )}
       {data === 'not-enabled' && <NotEnabled what="LLM usage (the LLM gateway)" />}
       {Array.isArray(data) && data.length === 0 && <p className="muted">No LLM usage recorded yet.</p>}
       {Array.isArray(data) && data.length > 0 && <UsageView points={data} />}

@@ -22,7 +22,9 @@ const as = (role: Role, children: ReactNode) => {
 
 describe('Login', () => {
   it('refuses an agent key with a clear message and stores nothing', async () => {
-    stubFetch({ 'GET /v1/whoami': { body: { key_id: 'k', role: 'agent', tenant: acme, agent: { id: 'a', name: 'bot' } } } });
+    stubFetch({
+      'GET /v1/whoami': { body: { key_id: 'k', role: 'agent', tenant: acme, agent: { id: 'a', name: 'bot' } } },
+    });
     let signedIn = false;
     render(<Login onLogin={() => (signedIn = true)} />);
     fireEvent.change(screen.getByLabelText('API key'), { target: { value: 'snt_agent' } });
@@ -33,7 +35,9 @@ describe('Login', () => {
   });
 
   it('signs an operator in, sending the key only as a Bearer header', async () => {
-    const calls = stubFetch({ 'GET /v1/whoami': { body: { key_id: 'k', role: 'operator', tenant: acme, agent: null } } });
+    const calls = stubFetch({
+      'GET /v1/whoami': { body: { key_id: 'k', role: 'operator', tenant: acme, agent: null } },
+    });
     let who: WhoAmI | undefined;
     render(<Login onLogin={(w) => (who = w)} />);
     fireEvent.change(screen.getByLabelText('API key'), { target: { value: 'snt_op' } });
@@ -58,7 +62,11 @@ const pending: Approval = {
   tenant_id: 't1',
   agent: 'sre-bot',
   tool: 'rollback_deployment',
-  action: { kind: 'tool_call', target: { tool: 'rollback_deployment' }, arguments: { service: 'payments-api', to: 'v41' } },
+  action: {
+    kind: 'tool_call',
+    target: { tool: 'rollback_deployment' },
+    arguments: { service: 'payments-api', to: 'v41' },
+  },
   reasons: ['rollback_deployment is CRITICAL and needs a human'],
   risk: 'critical',
   status: 'pending',
@@ -110,7 +118,9 @@ describe('Approvals', () => {
 
 describe('Inventory', () => {
   const routes = {
-    'GET /v1/tenants/acme/agents': { body: { items: [{ id: 'a1', name: 'sre-bot', status: 'active', labels: { team: 'sre' } }] } },
+    'GET /v1/tenants/acme/agents': {
+      body: { items: [{ id: 'a1', name: 'sre-bot', status: 'active', labels: { team: 'sre' } }] },
+    },
     'GET /v1/tenants/acme/tools': { body: { items: [] } },
     'GET /v1/tenants/acme/kills': { body: [] },
   };

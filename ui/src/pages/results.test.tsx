@@ -9,7 +9,14 @@ describe('ProofResult', () => {
   it('says plainly when the browser could not check the signature', () => {
     render(
       <ProofResult
-        report={{ leafMatches: true, included: true, signature: 'unsupported', treeSize: '9', root: 'r', verified: true }}
+        report={{
+          leafMatches: true,
+          included: true,
+          signature: 'unsupported',
+          treeSize: '9',
+          root: 'r',
+          verified: true,
+        }}
       />,
     );
     expect(screen.getByTestId('verdict').textContent).toContain('signature NOT checked');
@@ -17,7 +24,9 @@ describe('ProofResult', () => {
 
   it('is not verified when the proof does not lead to the root', () => {
     render(
-      <ProofResult report={{ leafMatches: true, included: false, signature: 'valid', treeSize: '9', root: 'r', verified: false }} />,
+      <ProofResult
+        report={{ leafMatches: true, included: false, signature: 'valid', treeSize: '9', root: 'r', verified: false }}
+      />,
     );
     expect(screen.getByTestId('verdict').textContent).toMatch(/^NOT verified/);
   });
@@ -34,7 +43,14 @@ describe('simulation result', () => {
           before: { allow: 2, deny: 1 },
           after: { allow: 1, deny: 2 },
           changed: [
-            { decision_id: 'd1', agent: 'bot', tool: 'restart_pod', before: 'allow', after: 'deny', reasons_after: ['not on weekends'] },
+            {
+              decision_id: 'd1',
+              agent: 'bot',
+              tool: 'restart_pod',
+              before: 'allow',
+              after: 'deny',
+              reasons_after: ['not on weekends'],
+            },
           ],
           rules_never_fired: [{ file: 'sre.rego', line: 12, head: 'deny contains msg if {' }],
         }}
@@ -50,7 +66,12 @@ describe('simulation result', () => {
   it('lists validation errors with file, line and column', () => {
     render(
       <ResultView
-        result={{ kind: 'validate', valid: false, revision: 'sha256:x', errors: [{ file: 'a.rego', line: 3, col: 7, message: 'unexpected }' }] }}
+        result={{
+          kind: 'validate',
+          valid: false,
+          revision: 'sha256:x',
+          errors: [{ file: 'a.rego', line: 3, col: 7, message: 'unexpected }' }],
+        }}
       />,
     );
     expect(screen.getByText('a.rego:3:7: unexpected }')).toBeTruthy();
