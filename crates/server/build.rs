@@ -17,8 +17,12 @@ fn main() {
     let mut table = String::from("&[\n");
     for (url, path) in &files {
         println!("cargo:rerun-if-changed={}", path.display());
-        writeln!(table, "    ({url:?}, include_bytes!({:?})),", path.display().to_string())
-            .expect("a String takes writes");
+        writeln!(
+            table,
+            "    ({url:?}, include_bytes!({:?})),",
+            path.display().to_string()
+        )
+        .expect("a String takes writes");
     }
     table.push_str("]\n");
     let out = PathBuf::from(std::env::var_os("OUT_DIR").expect("cargo sets it"));

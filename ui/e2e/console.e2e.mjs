@@ -108,7 +108,8 @@ await step('an admin signs in; the console shows the role and the tenant', async
   await shot('login');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByTestId('role').filter({ hasText: 'admin' }).waitFor();
-  assert((await page.getByLabel('Tenant').inputValue()) === 'acme', 'tenant acme is selected');
+  // The tenant list loads after whoami: wait for it rather than read it once.
+  await page.waitForFunction(() => document.querySelector('select[aria-label="Tenant"]')?.value === 'acme');
   await page.getByRole('heading', { level: 1, name: 'Overview' }).waitFor();
   // The key is in sessionStorage, never in localStorage or the URL.
   const stored = await page.evaluate(() => [
@@ -215,6 +216,21 @@ await step('usage: the LLM gateway is not enabled on this server yet', async () 
   await go('Usage');
   await page.getByTestId('not-enabled').waitFor();
   await shot('usage');
+});
+
+await step('usage chart (sample rows routed in the browser: this server has no LLM gateway)', async () => {
+  // Only for the docs' picture of the chart: the answer is the browser's, not the server's.
+  const days = ['2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20', '2026-11-21', '2026-11-22'];
+  const items = days.flatMap((period, i) => [
+    { agent: 'sre-bot', period, cost_usd: 1.2 + i * 0.35 + (i % 2) * 0.4 },
+    { agent: 'support-bot', period, cost_usd: 0.6 + Math.abs(3 - i) * 0.3 },
+    { agent: 'billing-agent', period, cost_usd: 0.2 + (i > 3 ? 1.1 : 0.1) },
+  ]);
+  await page.route('**/v1/usage?*', (route) => route.fulfill({ json: { items } }));
+  await page.reload();
+  await page.getByRole('img', { name: /LLM cost per agent per day/ }).waitFor();
+  await shot('usage-sample');
+  await page.unroute('**/v1/usage?*');
 });
 
 await step('works at phone width (375 px): navigation and the approval queue', async () => {

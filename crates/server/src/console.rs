@@ -69,15 +69,24 @@ fn asset(path: &str) -> Option<&'static [u8]> {
 
 fn file(path: &str, body: &'static [u8], cache: &'static str) -> Response {
     let headers = [
-        (header::CONTENT_TYPE, HeaderValue::from_static(content_type(path))),
+        (
+            header::CONTENT_TYPE,
+            HeaderValue::from_static(content_type(path)),
+        ),
         (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
         (
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_static(CONTENT_SECURITY_POLICY),
         ),
         (header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY")),
-        (header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff")),
-        (header::REFERRER_POLICY, HeaderValue::from_static("no-referrer")),
+        (
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ),
+        (
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ),
     ];
     (StatusCode::OK, headers, body).into_response()
 }
@@ -103,7 +112,14 @@ mod tests {
 
     #[test]
     fn api_paths_are_never_the_console() {
-        for path in ["/v1", "/v1/nope", "/v1/tenants/x/nope", "/health", "/metrics", "/openapi.json"] {
+        for path in [
+            "/v1",
+            "/v1/nope",
+            "/v1/tenants/x/nope",
+            "/health",
+            "/metrics",
+            "/openapi.json",
+        ] {
             assert!(is_api(path), "{path}");
         }
         for path in ["/", "/approvals/0193", "/audit", "/v1x", "/assets/index.js"] {
@@ -119,8 +135,14 @@ mod tests {
     #[test]
     fn content_types_by_extension() {
         assert_eq!(content_type("/index.html"), "text/html; charset=utf-8");
-        assert_eq!(content_type("/assets/index-3f2a.js"), "text/javascript; charset=utf-8");
-        assert_eq!(content_type("/assets/index-3f2a.css"), "text/css; charset=utf-8");
+        assert_eq!(
+            content_type("/assets/index-3f2a.js"),
+            "text/javascript; charset=utf-8"
+        );
+        assert_eq!(
+            content_type("/assets/index-3f2a.css"),
+            "text/css; charset=utf-8"
+        );
         assert_eq!(content_type("/favicon.svg"), "image/svg+xml");
     }
 }

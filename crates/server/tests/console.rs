@@ -8,7 +8,12 @@ use reqwest::Method;
 
 /// GETs `path` without a key; returns status, headers and body text.
 async fn get(s: &TestServer, path: &str) -> (u16, reqwest::header::HeaderMap, String) {
-    let resp = s.http.get(format!("{}{path}", s.base)).send().await.unwrap();
+    let resp = s
+        .http
+        .get(format!("{}{path}", s.base))
+        .send()
+        .await
+        .unwrap();
     let status = resp.status().as_u16();
     let headers = resp.headers().clone();
     (status, headers, resp.text().await.unwrap())
@@ -26,7 +31,10 @@ async fn the_console_is_served_at_the_root_and_on_its_routes() {
     assert_eq!(header(&h, "content-type"), "text/html; charset=utf-8");
     assert_eq!(header(&h, "cache-control"), "no-cache");
     let csp = header(&h, "content-security-policy");
-    assert!(csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"), "{csp}");
+    assert!(
+        csp.contains("script-src 'self'") && !csp.contains("unsafe-inline"),
+        "{csp}"
+    );
     assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
     assert_eq!(header(&h, "x-frame-options"), "DENY");
     assert_eq!(header(&h, "x-content-type-options"), "nosniff");
@@ -36,7 +44,11 @@ async fn the_console_is_served_at_the_root_and_on_its_routes() {
     );
 
     // Console routes (Slack links to /approvals/{id}) get the same page, which routes in the browser.
-    for path in ["/approvals/0193b7a2-0000-7000-8000-000000000000", "/audit/3", "/inventory"] {
+    for path in [
+        "/approvals/0193b7a2-0000-7000-8000-000000000000",
+        "/audit/3",
+        "/inventory",
+    ] {
         let (status, h, body) = get(&s, path).await;
         assert_eq!(status, 200, "{path}");
         assert_eq!(header(&h, "content-type"), "text/html; charset=utf-8");
@@ -87,7 +99,12 @@ async fn api_paths_keep_their_answers() {
         "ok"
     );
     // Only GET serves the console.
-    s.raw(Method::POST, "/approvals/x", None, Some(("application/json", b"{}".to_vec())))
-        .await
-        .problem(404);
+    s.raw(
+        Method::POST,
+        "/approvals/x",
+        None,
+        Some(("application/json", b"{}".to_vec())),
+    )
+    .await
+    .problem(404);
 }

@@ -18,9 +18,9 @@ export function LineChart({
   title: string;
   unit?: string;
 }) {
-  const w = 640;
-  const h = 260;
-  const pad = { l: 56, r: 12, t: 12, b: 36 };
+  const w = 900;
+  const h = 300;
+  const pad = { l: 56, r: 24, t: 12, b: 36 };
   const max = Math.max(0.0001, ...series.flatMap((s) => s.values));
   const x = (i: number) => pad.l + (labels.length <= 1 ? 0 : (i * (w - pad.l - pad.r)) / (labels.length - 1));
   const y = (v: number) => h - pad.b - (v / max) * (h - pad.t - pad.b);
@@ -39,8 +39,14 @@ export function LineChart({
           </g>
         ))}
         {labels.map((l, i) =>
-          i % every === 0 ? (
-            <text key={l} x={x(i)} y={h - pad.b + 18} textAnchor="middle" className="axis">
+          i % every === 0 || i === labels.length - 1 ? (
+            <text
+              key={l}
+              x={x(i)}
+              y={h - pad.b + 18}
+              textAnchor={i === labels.length - 1 && i > 0 ? 'end' : i === 0 ? 'start' : 'middle'}
+              className="axis"
+            >
               {l.slice(5)}
             </text>
           ) : null,
