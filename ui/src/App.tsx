@@ -63,7 +63,7 @@ function SignedIn({ who, onLogout }: { who: WhoAmI; onLogout: () => void }) {
         if (!all.some((t) => t.slug === tenant) && all[0]) setTenant(all[0].slug);
       })
       .catch((e) => setError(message(e)));
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // Once per sign-in: `tenant` is read here, not watched.
   }, [who.role]);
 
   useEffect(() => {

@@ -80,7 +80,7 @@ export function Policies() {
   useEffect(() => {
     const rev = overview.data?.active ?? overview.data?.revisions.at(-1);
     if (rev && !file) void loadRevision(rev);
-    // eslint-disable-next-line react-hooks/exhaustive-deps
+    // When the overview arrives: `file` is read here, not watched.
   }, [overview.data]);
 
   const current = (): Bundle => {
