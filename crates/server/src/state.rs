@@ -22,6 +22,8 @@ pub struct AppState {
     /// Root key that webhook signing secrets are derived from (`secrets.key` in the data
     /// directory), so that no secret is stored.
     pub secrets_key: Arc<[u8; 32]>,
+    /// Tenant secrets, sealed under a key derived from `secrets_key`.
+    pub secrets: Arc<sentinel_pipeline::SecretVault>,
     pub notifier: Arc<crate::notify::Notifier>,
     /// Set when the server begins to shut down: ends the event streams, which would otherwise
     /// hold graceful shutdown open.
@@ -73,6 +75,8 @@ impl AppState {
             )?);
         let pipeline = Arc::new(pipeline);
         sentinel_pipeline::spawn_approval_expiry(pipeline.clone());
+        let stopping = Arc::new(tokio::sync::watch::Sender::new(false));
+        crate::cluster::spawn_sync(pipeline.clone(), &config, stopping.subscribe());
         let secrets_key = Arc::new(crate::bootstrap::load_or_create_key(
             &config.data_dir.join("secrets.key"),
         )?);
@@ -82,7 +86,12 @@ impl AppState {
             secrets_key.clone(),
             &config,
         );
+        let secrets = Arc::new(sentinel_pipeline::SecretVault::new(
+            store.clone(),
+            &secrets_key,
+        ));
         Ok(AppState {
+            secrets,
             store,
             keys: KeyCache::default(),
             config: Arc::new(config),
@@ -93,7 +102,7 @@ impl AppState {
             manifest_signer,
             secrets_key,
             notifier,
-            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+            stopping,
         })
     }
 }

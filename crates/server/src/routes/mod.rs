@@ -16,6 +16,7 @@ pub mod kills;
 pub mod policies;
 pub mod provenance;
 pub mod scan;
+pub mod secrets;
 pub mod tenants;
 pub mod tools;
 pub mod webhooks;
@@ -37,6 +38,7 @@ pub fn authenticated() -> OpenApiRouter<AppState> {
         .merge(provenance::routes())
         .merge(events::routes())
         .merge(webhooks::routes())
+        .merge(secrets::routes())
         .merge(health::operations())
 }
 
