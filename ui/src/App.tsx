@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { getJson, items, message, session, type Page, type Tenant, type WhoAmI } from './api';
+import { Alert } from './components/bits';
 import { ConsoleContext } from './context';
 import { match, navigate, usePath } from './router';
 import { Approvals } from './pages/Approvals';
@@ -134,11 +135,7 @@ function SignedIn({ who, onLogout }: { who: WhoAmI; onLogout: () => void }) {
           </button>
         </div>
       </header>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <Alert error={error} />
       <main id="main">
         {!tenant ? (
           <section>

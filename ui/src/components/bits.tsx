@@ -92,3 +92,13 @@ export function DataTable({
     </div>
   );
 }
+
+/** An error message, announced at once; nothing when there is none. */
+export function Alert({ error }: { error: string | undefined }) {
+  if (!error) return null;
+  return (
+    <p role="alert" className="error">
+      {error}
+    </p>
+  );
+}

@@ -1,6 +1,6 @@
 import { useId, useState, type FormEvent } from 'react';
 import { can, getJson, items, message, send, t, type Approval, type Page } from '../api';
-import { Json, PageHead, Risk, Time } from '../components/bits';
+import { Alert, Json, PageHead, Risk, Time } from '../components/bits';
 import { useConsole } from '../context';
 import { useEvents, useLoad } from '../hooks';
 import { navigate } from '../router';
@@ -52,11 +52,7 @@ export function Approvals({ selected }: { selected?: string }) {
       {selected && (
         <div className="selected">
           <h2>Request {selected}</h2>
-          {one.error && (
-            <p role="alert" className="error">
-              {one.error}
-            </p>
-          )}
+          <Alert error={one.error} />
           {one.data && <ApprovalCard approval={one.data} onDone={done} expanded />}
           <button type="button" className="link" onClick={() => navigate('/approvals')}>
             Back to the queue
@@ -72,11 +68,7 @@ export function Approvals({ selected }: { selected?: string }) {
           ))}
         </select>
       </div>
-      {queue.error && (
-        <p role="alert" className="error">
-          {queue.error}
-        </p>
-      )}
+      <Alert error={queue.error} />
       <ul className="cards" aria-label="Approval requests" data-testid="approval-queue">
         {(queue.data ?? []).map((a) => (
           <li key={a.id}>
@@ -195,11 +187,7 @@ export function ApprovalCard({
               Deny
             </button>
           </div>
-          {error && (
-            <p role="alert" className="error">
-              {error}
-            </p>
-          )}
+          <Alert error={error} />
         </form>
       )}
     </article>

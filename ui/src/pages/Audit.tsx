@@ -1,6 +1,6 @@
 import { useEffect, useState, type FormEvent } from 'react';
 import { ApiError, getJson, getText, message, send } from '../api';
-import { DataTable, Json, Outcome, PageHead } from '../components/bits';
+import { Alert, DataTable, Json, Outcome, PageHead } from '../components/bits';
 import { useLoad } from '../hooks';
 import { navigate } from '../router';
 import {
@@ -116,11 +116,7 @@ export function Audit({ selected }: { selected?: number }) {
         </label>
         <button type="submit">Search</button>
       </form>
-      {page.error && (
-        <p role="alert" className="error">
-          {page.error}
-        </p>
-      )}
+      <Alert error={page.error} />
       <DataTable labelledBy="entries-title" columns={['Index', 'Time', 'Kind', 'Agent', 'Tool', 'Outcome']}>
         {(page.data?.items ?? []).map((e) => (
           <tr key={e.index}>
@@ -206,11 +202,7 @@ function EntryDetail({ index, verifierKey }: { index: number; verifierKey: strin
     <div className="card selected" aria-labelledby="entry-title">
       <h2 id="entry-title">Entry #{index}</h2>
       {waiting && <p role="status">Waiting for a checkpoint to cover this entry…</p>}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <Alert error={error} />
       {report && <ProofResult report={report} />}
       {proof && (
         <>
@@ -274,11 +266,7 @@ function CheckpointPanel({ verifierKey }: { verifierKey: string }) {
   return (
     <div className="card">
       <h2>Checkpoint</h2>
-      {cp.error && (
-        <p role="alert" className="error">
-          {cp.error}
-        </p>
-      )}
+      <Alert error={cp.error} />
       {cp.data && <pre className="json small">{cp.data}</pre>}
       {sig && (
         <p className={`verdict ${sig === 'valid' ? 'good' : 'bad'}`} role="status">
@@ -355,11 +343,7 @@ function ManifestViewer({ verifierKey }: { verifierKey: string }) {
           Verify manifest
         </button>
       </div>
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <Alert error={error} />
       {result && (
         <p role="status" className={`verdict ${result.valid ? 'good' : 'bad'}`}>
           {result.valid ? 'Manifest valid (checked by the server)' : `Manifest invalid: ${result.error}`}

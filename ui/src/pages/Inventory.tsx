@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import { ApiError, can, getJson, items, message, send, t, type Agent, type Kill, type Page, type Tool } from '../api';
 import { KillButton } from '../components/KillButton';
-import { DataTable, NotEnabled, PageHead, Risk, Time } from '../components/bits';
+import { Alert, DataTable, NotEnabled, PageHead, Risk, Time } from '../components/bits';
 import { useConsole } from '../context';
 import { useEvents, useLoad } from '../hooks';
 
@@ -90,18 +90,10 @@ export function Inventory() {
         {notice}
       </p>
       {notice && <p className="notice">{notice}</p>}
-      {error && (
-        <p role="alert" className="error">
-          {error}
-        </p>
-      )}
+      <Alert error={error} />
 
       <h2 id="agents-title">Agents</h2>
-      {agents.error && (
-        <p role="alert" className="error">
-          {agents.error}
-        </p>
-      )}
+      <Alert error={agents.error} />
       <DataTable labelledBy="agents-title" columns={['Name', 'Status', 'Framework', 'Owner', 'Labels', 'Kill switch']}>
         {(agents.data ?? []).map((a) => (
           <tr key={a.id} data-testid={`agent-${a.name}`}>
@@ -129,11 +121,7 @@ export function Inventory() {
       </DataTable>
 
       <h2 id="tools-title">Tools</h2>
-      {tools.error && (
-        <p role="alert" className="error">
-          {tools.error}
-        </p>
-      )}
+      <Alert error={tools.error} />
       <DataTable labelledBy="tools-title" columns={['Name', 'Server', 'Risk', 'Active', 'Pinning', 'Kill switch']}>
         {(tools.data ?? []).map((tool) => (
           <tr key={tool.id}>
@@ -157,11 +145,7 @@ export function Inventory() {
       </DataTable>
 
       <h2 id="mcp-title">MCP servers</h2>
-      {servers.error && (
-        <p role="alert" className="error">
-          {servers.error}
-        </p>
-      )}
+      <Alert error={servers.error} />
       {servers.data === 'not-enabled' ? (
         <NotEnabled what="The MCP gateway" />
       ) : (

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { getJson, t, type Kill } from '../api';
 import { useConsole } from '../context';
 import { useEvents, useLoad } from '../hooks';
-import { DataTable, Outcome, PageHead, Time } from '../components/bits';
+import { Alert, DataTable, Outcome, PageHead, Time } from '../components/bits';
 
 interface Row {
   id: string;
@@ -71,11 +71,7 @@ export function Overview() {
   return (
     <section aria-labelledby="overview-title">
       <PageHead id="overview-title" title="Overview" connected={connected} />
-      {history.error && (
-        <p role="alert" className="error">
-          {history.error}
-        </p>
-      )}
+      <Alert error={history.error} />
       <div className="tiles" aria-label="Decisions by outcome">
         {['allow', 'deny', 'approval_required'].map((o) => (
           <div key={o} className={`tile outcome-${o}`}>

@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { can, getJson, message, send, t } from '../api';
 import { RegoEditor } from '../components/RegoEditor';
-import { DataTable, PageHead, Time } from '../components/bits';
+import { Alert, DataTable, PageHead, Time } from '../components/bits';
 import { useConsole } from '../context';
 import { useLoad } from '../hooks';
 
@@ -145,11 +145,7 @@ export function Policies() {
   return (
     <section aria-labelledby="policies-title">
       <PageHead id="policies-title" title="Policies" />
-      {overview.error && (
-        <p role="alert" className="error">
-          {overview.error}
-        </p>
-      )}
+      <Alert error={overview.error} />
       {ov && (
         <dl className="facts">
           <dt>Bundle</dt>
@@ -216,11 +212,7 @@ export function Policies() {
               </button>
             )}
           </div>
-          {error && (
-            <p role="alert" className="error">
-              {error}
-            </p>
-          )}
+          <Alert error={error} />
           <div aria-live="polite">{result && <ResultView result={result} />}</div>
         </div>
 

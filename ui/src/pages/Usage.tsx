@@ -1,6 +1,6 @@
 import { ApiError, getJson } from '../api';
 import { LineChart, type Series } from '../components/Chart';
-import { NotEnabled, PageHead } from '../components/bits';
+import { Alert, NotEnabled, PageHead } from '../components/bits';
 import { useConsole } from '../context';
 import { useLoad } from '../hooks';
 
@@ -62,11 +62,7 @@ export function Usage() {
   return (
     <section aria-labelledby="usage-title">
       <PageHead id="usage-title" title="Usage" />
-      {usage.error && (
-        <p role="alert" className="error">
-          {usage.error}
-        </p>
-      )}
+      <Alert error={usage.error} />
       {data === 'not-enabled' && <NotEnabled what="LLM usage (the LLM gateway)" />}
       {Array.isArray(data) && data.length === 0 && <p className="muted">No LLM usage recorded yet.</p>}
       {Array.isArray(data) && data.length > 0 && <UsageView points={data} />}
