@@ -17,7 +17,7 @@ export function KillButton({
   const [reason, setReason] = useState('');
   const [error, setError] = useState<string>();
   const id = useId();
-  const what = scope === 'tenant' ? 'the whole tenant' : `${scope} ${target}`;
+  const what = scope === 'tenant' ? `tenant ${tenant}` : `${scope} ${target}`;
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
@@ -34,7 +34,7 @@ export function KillButton({
   if (!open)
     return (
       <button type="button" className="danger" onClick={() => setOpen(true)} aria-label={`Kill ${what}`}>
-        Kill
+        {scope === 'tenant' ? 'Kill tenant' : 'Kill'}
       </button>
     );
   return (
