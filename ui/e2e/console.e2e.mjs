@@ -5,7 +5,8 @@
 // shows as verified — and takes the screenshots docs/console.md shows.
 //
 // Run by crates/cli/tests/console_e2e.rs, which starts the server and passes:
-//   SENTINEL_URL, SENTINEL_ADMIN_KEY, SENTINEL_AGENT_KEY (agent `bot` of tenant `acme`, SRE policy)
+//   SENTINEL_URL, SENTINEL_ADMIN_KEY, SENTINEL_AGENT_KEY (agent `bot` of tenant `acme`, SRE policy),
+//   SENTINEL_AUDITOR_KEY (an auditor of `acme`)
 // Optional: CHROMIUM (default /usr/bin/chromium), SCREENSHOTS (directory; none when unset).
 // Prints node:test-style lines and "N passed, N failed"; exits non-zero on any failure.
 
@@ -17,6 +18,7 @@ import { chromium } from 'playwright-core';
 const url = need('SENTINEL_URL');
 const adminKey = need('SENTINEL_ADMIN_KEY');
 const agentKey = need('SENTINEL_AGENT_KEY');
+const auditorKey = need('SENTINEL_AUDITOR_KEY');
 const shots = process.env.SCREENSHOTS;
 if (shots) mkdirSync(shots, { recursive: true });
 
@@ -254,6 +256,25 @@ await step('keyboard: the skip link and the navigation are reachable with Tab', 
   await page.keyboard.press('Tab');
   const second = await focused();
   assert(second === 'Overview', `then the navigation, got ${JSON.stringify(second)}`);
+});
+
+await step('an auditor signs in read-only: no approve, kill or policy buttons', async () => {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByLabel('API key').fill(auditorKey);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByTestId('role').filter({ hasText: 'auditor' }).waitFor();
+  await page.getByTitle('Tenant').filter({ hasText: 'acme' }).waitFor();
+  await go('Inventory');
+  // The status, and in place of the kill switch only a badge.
+  await page.getByTestId('agent-bot').getByText('killed').nth(1).waitFor();
+  assert((await page.getByRole('button', { name: /^(Kill|Restore)/ }).count()) === 0, 'no kill or restore buttons');
+  await go('Approvals');
+  await page.getByLabel('Status').selectOption('approved');
+  await page.getByTestId(`approval-${approvalId}`).waitFor();
+  assert((await page.getByRole('button', { name: /^(Approve|Deny)$/ }).count()) === 0, 'no approve or deny buttons');
+  await go('Policies');
+  await page.getByRole('button', { name: 'Validate' }).waitFor();
+  assert((await page.getByRole('button', { name: 'Push and activate' }).count()) === 0, 'no push button');
 });
 
 await step('no errors in the browser console (the CSP blocked nothing)', async () => {

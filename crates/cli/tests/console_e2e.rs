@@ -49,6 +49,13 @@ fn the_console_drives_approvals_kills_and_audit_in_a_real_browser() {
     let server = start(data.path());
     let agent_key = acme_with_agent(&server);
     let admin_key = std::fs::read_to_string(data.path().join("admin.key")).unwrap();
+    let auditor: serde_json::Value = serde_json::from_str(&common::ok(common::run(
+        &server,
+        &[
+            "keys", "create", "-t", "acme", "--role", "auditor", "-o", "json",
+        ],
+    )))
+    .unwrap();
 
     let mut node = Command::new("node");
     node.arg("e2e/console.e2e.mjs")
@@ -56,6 +63,7 @@ fn the_console_drives_approvals_kills_and_audit_in_a_real_browser() {
         .env("SENTINEL_URL", &server.url)
         .env("SENTINEL_ADMIN_KEY", admin_key.trim())
         .env("SENTINEL_AGENT_KEY", &agent_key)
+        .env("SENTINEL_AUDITOR_KEY", auditor["secret"].as_str().unwrap())
         .env("CHROMIUM", &chromium)
         .env_remove("SCREENSHOTS");
     if let Some(dir) = std::env::var_os("SENTINEL_CONSOLE_SCREENSHOTS") {
