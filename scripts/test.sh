@@ -14,6 +14,8 @@ fi
 command -v go >/dev/null 2>&1 || missing+=(golang-go)
 [ -d /usr/share/gocode/src/golang.org/x/mod/sumdb ] || missing+=(golang-golang-x-mod-dev)
 python3 -c 'import venv, ensurepip' >/dev/null 2>&1 || missing+=(python3-venv)
+# The admin console's end-to-end test drives Debian's headless Chromium (crates/cli/tests/console_e2e.rs).
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 if ((${#missing[@]})); then
   if [ "$(id -u)" != 0 ]; then
     echo "scripts/test.sh: please install: ${missing[*]} (sudo apt-get install ${missing[*]})" >&2
@@ -38,6 +40,16 @@ if [ "$wanted" != "$(cat "$venv/.requirements" 2>/dev/null)" ]; then
   printf '%s' "$wanted" >"$venv/.requirements"
 fi
 export SENTINEL_INTEROP_PYTHON="$venv/bin/python"
+
+# The admin console (ui/): npm packages from the lock file, type check, component tests, and a
+# check that the committed ui/dist (embedded in the server) is the build of ui/src.
+if ! command -v npm >/dev/null 2>&1; then
+  echo "scripts/test.sh: the console's tests need Node.js >= 20.19 and npm" >&2
+  exit 1
+fi
+echo "==> ui: npm ci, typecheck, vitest, dist up to date"
+(cd ui && npm ci --no-audit --no-fund --loglevel=error && npm run -s typecheck && npm test -s && npm run -s check-dist)
+export SENTINEL_REQUIRE_CONSOLE_E2E=1
 
 echo "==> cargo test --workspace"
 cargo test --workspace --locked "$@"

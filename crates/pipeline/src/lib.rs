@@ -12,6 +12,7 @@
 
 mod approvals;
 mod audit_log;
+mod cluster_sync;
 mod decide;
 pub mod events;
 mod guard_scanner;
@@ -27,10 +28,11 @@ mod simulate;
 
 pub use approvals::{spawn_approval_expiry, ApprovalConfig, ApprovalError, Approver};
 pub use audit_log::{AuditLog, NewEntry, Receipt};
+pub use cluster_sync::SyncChanges;
 pub use decide::{Caller, Pipeline, PipelineConfig};
 pub use events::{Event, EventBus, Subscription};
 pub use guard_scanner::GuardScanner;
-pub use kill_switch::KillSwitch;
+pub use kill_switch::{KillChanges, KillSwitch};
 pub use policies::{PolicySet, TenantPolicy};
 pub use quotas::{QuotaBook, QuotaRule, Quotas};
 pub use recorder::DecisionRecorder;

@@ -44,6 +44,10 @@ pub struct Config {
     pub webhook_max_attempts: u32,
     /// Wait before the first retry of a webhook delivery; it doubles with each retry.
     pub webhook_backoff_ms: u64,
+    /// How often this node re-reads kills and active policies that other nodes sharing its
+    /// database changed. On PostgreSQL, change notices (`NOTIFY`) apply them at once; the poll
+    /// covers notices lost to a dropped connection.
+    pub cluster_sync_ms: u64,
     /// The LLM gateway: deployments, fallbacks, budgets, rate limits, cache (docs/llm.md).
     pub llm: sentinel_llm::LlmConfig,
 }
@@ -74,6 +78,7 @@ impl Default for Config {
             public_url: None,
             webhook_max_attempts: 8,
             webhook_backoff_ms: 1000,
+            cluster_sync_ms: 1000,
             llm: Default::default(),
         }
     }

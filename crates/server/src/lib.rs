@@ -15,7 +15,9 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod cluster;
 pub mod config;
+pub mod console;
 pub mod extract;
 pub mod metrics;
 pub mod notify;

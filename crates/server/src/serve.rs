@@ -46,7 +46,7 @@ pub fn app(state: AppState) -> Router {
     }
     router
         .merge(authenticated)
-        .fallback(|| async { ApiError::not_found("route") })
+        .fallback(crate::console::fallback)
         .method_not_allowed_fallback(|| async {
             ApiError::new(
                 StatusCode::METHOD_NOT_ALLOWED,

@@ -77,6 +77,8 @@ impl AppState {
             )?);
         let pipeline = Arc::new(pipeline);
         sentinel_pipeline::spawn_approval_expiry(pipeline.clone());
+        let stopping = Arc::new(tokio::sync::watch::Sender::new(false));
+        crate::cluster::spawn_sync(pipeline.clone(), &config, stopping.subscribe());
         let secrets_key = Arc::new(crate::bootstrap::load_or_create_key(
             &config.data_dir.join("secrets.key"),
         )?);
@@ -110,7 +112,7 @@ impl AppState {
             manifest_signer,
             secrets_key,
             notifier,
-            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+            stopping,
         })
     }
 }

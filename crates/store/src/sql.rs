@@ -470,6 +470,29 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn active_revision_names(&self) -> Result<Vec<(Uuid, String)>> {
+        let sql = "SELECT a.tenant_id, a.revision FROM policy_activations a \
+                   WHERE a.id = (SELECT MAX(id) FROM policy_activations WHERE tenant_id = a.tenant_id)";
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let tenant: String = sqlx::Row::try_get(row, "tenant_id")?;
+                let tenant =
+                    Uuid::parse_str(&tenant).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((tenant, sqlx::Row::try_get(row, "revision")?))
+            })
+            .collect()
+    }
+
+    async fn announce_change(&self) -> Result<()> {
+        if self.dialect == Dialect::Postgres {
+            sqlx::query(&format!("NOTIFY {}", crate::CHANGE_CHANNEL))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn insert_kill(&self, k: &Kill) -> Result<()> {
         self.execute(
             "INSERT INTO kills (id, tenant_id, scope, target, reason, created_by, created_at) \

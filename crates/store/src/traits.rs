@@ -66,6 +66,11 @@ pub trait Store: Send + Sync + 'static {
     async fn activations(&self, tenant: Uuid) -> Result<Vec<PolicyActivation>>;
     /// The newest activation of every tenant (loaded at start).
     async fn active_revisions(&self) -> Result<Vec<(Uuid, PolicyRevision)>>;
+    /// Each tenant's active revision name: cheap, for cluster nodes to notice activations.
+    async fn active_revision_names(&self) -> Result<Vec<(Uuid, String)>>;
+    /// Tells the other nodes sharing this database that kills or policies changed
+    /// (PostgreSQL `NOTIFY`; nothing on SQLite).
+    async fn announce_change(&self) -> Result<()>;
 
     async fn insert_kill(&self, kill: &Kill) -> Result<()>;
     async fn lift_kill(&self, id: Uuid, at: OffsetDateTime) -> Result<bool>;
