@@ -40,6 +40,9 @@ echo "== HTTP /v1/check"
 "$BIN/check_load" --duration "$DURATION" --runs "$RUNS" --connections "$CONNECTIONS" \
   --sentinel "$BIN/sentinel" | tee "$LOG/check.txt"
 
+echo "== LLM gateway added latency (vs the mock directly; LiteLLM too when /var/tmp/litellm-venv has it)"
+"$BIN/llm_load" --duration "$DURATION" --runs "$RUNS" --connections 16 | tee "$LOG/llm.txt"
+
 echo
 echo "== summary (medians of $RUNS runs; targets from DESIGN.md)"
 kv() { grep -h '^SUMMARY' "$LOG"/*.txt | tr ' ' '\n' | grep "^$1=" | cut -d= -f2; }
@@ -49,6 +52,8 @@ row() { printf '%-42s %12s %14s  %s\n' "$1" "$2" "$3 $4" "$(verdict "$2" "$3" "$
 row "in-process decide() p50, 100 rules (µs)" "$(kv decide_p50_us)" "<=" 20
 row "POST /v1/check max throughput (/s)" "$(kv check_per_s)" ">=" 20000
 row "POST /v1/check p99 at half load (ms)" "$(kv open_p99_ms)" "<=" 5
+row "LLM gateway added p50 at half load (µs)" "$(kv sentinel_50%_sentinel_added_p50_us)" "<=" 100
+row "LLM gateway added p99 at half load (µs)" "$(kv sentinel_50%_sentinel_added_p99_us)" "<=" 300
 echo "check / health throughput ratio: $(kv check_vs_health)  (health $(kv health_per_s)/s, whoami $(kv whoami_per_s)/s)"
 echo "server CPU per check: $(kv server_cpu_us_per_check) µs (per health: $(kv server_cpu_us_per_health) µs)"
 echo "decide 100 rules vs 2-rule sre bundle: x$(kv ratio_100_vs_sre); policy evaluation share of decide: $(kv evaluate_share)"

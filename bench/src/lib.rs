@@ -14,5 +14,6 @@
 //! ```
 
 pub mod flags;
+pub mod loadgen;
 pub mod policy100;
 pub mod stats;

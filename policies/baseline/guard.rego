@@ -1,9 +1,11 @@
 # What the guard scanners found in the action (input.scan) decides too: secrets never leave
 # through a tool call, dangerous commands are denied, likely prompt injections wait for a human,
-# and PII is redacted by the enforcement point.
+# and PII is redacted by the enforcement point. LLM requests differ (llm.rego): secrets are
+# redacted rather than denied, and injection in user or tool messages is denied.
 package sentinel
 
 deny contains msg if {
+	not is_llm
 	some f in input.scan.findings
 	f.detector == "secrets"
 	msg := sprintf("a secret (%s) is in %s", [f.rule, f.path])
@@ -17,6 +19,7 @@ deny contains msg if {
 }
 
 approval contains msg if {
+	not is_llm
 	some f in input.scan.findings
 	f.detector == "injection"
 	f.score >= 0.7

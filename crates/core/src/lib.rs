@@ -15,6 +15,7 @@ pub mod action;
 pub mod approval;
 pub mod control;
 pub mod ids;
+pub mod llm;
 pub mod notify;
 pub mod page;
 pub mod registry;
@@ -29,6 +30,7 @@ pub use action::{
 pub use approval::{Approval, ApprovalStatus, ApprovalVote};
 pub use control::{DecisionRecord, Kill, KillScope, PolicyActivation, PolicyRevision};
 pub use ids::new_id;
+pub use llm::{LlmUsage, UsagePeriod, UsageQuery, UsageRow};
 pub use notify::{Delivery, DeliveryStatus, Webhook, WebhookFormat};
 pub use page::{Page, PageRequest};
 pub use registry::*;

@@ -18,6 +18,11 @@ known_risk(level) if data.risk_matrix[input.action.target.tool] == level
 
 known_risk(level) if input.tool.risk == level
 
+# An LLM request is not a tool call: a model call has no side effect of its own (the tool calls
+# a model proposes are decided as tool calls), so its risk is "warning" unless the matrix names
+# the model.
+known_risk("warning") if input.action.kind == "llm_request"
+
 default risk := "critical"
 
 risk := "warning" if {

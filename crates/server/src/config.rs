@@ -48,6 +48,8 @@ pub struct Config {
     /// database changed. On PostgreSQL, change notices (`NOTIFY`) apply them at once; the poll
     /// covers notices lost to a dropped connection.
     pub cluster_sync_ms: u64,
+    /// The LLM gateway: deployments, fallbacks, budgets, rate limits, cache (docs/llm.md).
+    pub llm: sentinel_llm::LlmConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,6 +79,7 @@ impl Default for Config {
             webhook_max_attempts: 8,
             webhook_backoff_ms: 1000,
             cluster_sync_ms: 1000,
+            llm: Default::default(),
         }
     }
 }

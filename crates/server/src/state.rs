@@ -25,6 +25,8 @@ pub struct AppState {
     /// Tenant secrets, sealed under a key derived from `secrets_key`.
     pub secrets: Arc<sentinel_pipeline::SecretVault>,
     pub notifier: Arc<crate::notify::Notifier>,
+    /// The LLM gateway (`/v1/chat/completions` and friends).
+    pub llm: Arc<sentinel_llm::Gateway>,
     /// Set when the server begins to shut down: ends the event streams, which would otherwise
     /// hold graceful shutdown open.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
@@ -90,7 +92,15 @@ impl AppState {
             store.clone(),
             &secrets_key,
         ));
+        let llm = Arc::new(sentinel_llm::Gateway::start(
+            config.llm.clone(),
+            pipeline.clone(),
+            store.clone(),
+            guard.clone(),
+            Arc::new(sentinel_llm::VaultKeys::new(secrets.clone())),
+        ));
         Ok(AppState {
+            llm,
             secrets,
             store,
             keys: KeyCache::default(),

@@ -22,6 +22,7 @@ mod rows;
 mod sql;
 mod sql_approvals;
 mod sql_audit;
+mod sql_llm;
 mod sql_secrets;
 mod traits;
 

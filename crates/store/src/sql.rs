@@ -707,6 +707,24 @@ impl Store for SqlStore {
     ) -> Result<Page<Delivery>> {
         self.delivery_rows(tenant, webhook, page).await
     }
+
+    async fn insert_llm_usage(&self, rows: &[LlmUsage]) -> Result<()> {
+        self.insert_llm_usage_rows(rows).await
+    }
+
+    async fn llm_usage(&self, tenant: Uuid, query: &UsageQuery) -> Result<Vec<UsageRow>> {
+        self.llm_usage_report(tenant, query).await
+    }
+
+    async fn llm_spend(
+        &self,
+        tenant: Uuid,
+        agent: Option<&str>,
+        since: OffsetDateTime,
+    ) -> Result<u64> {
+        self.llm_spend_since(tenant, agent, since).await
+    }
+
     async fn put_secret(&self, secret: &SealedSecret) -> Result<()> {
         self.put_secret_row(secret).await
     }

@@ -157,6 +157,17 @@ pub trait Store: Send + Sync + 'static {
         page: PageRequest,
     ) -> Result<Page<Delivery>>;
 
+    /// Appends LLM usage rows in one transaction.
+    async fn insert_llm_usage(&self, rows: &[LlmUsage]) -> Result<()>;
+    /// A tenant's LLM usage summed per time bucket (and agent and model, when asked).
+    async fn llm_usage(&self, tenant: Uuid, query: &UsageQuery) -> Result<Vec<UsageRow>>;
+    /// A tenant's (or one agent's) LLM spend since `since`, in millionths of a dollar.
+    async fn llm_spend(
+        &self,
+        tenant: Uuid,
+        agent: Option<&str>,
+        since: OffsetDateTime,
+    ) -> Result<u64>;
     /// Creates or replaces a tenant secret (the caller seals it).
     async fn put_secret(&self, secret: &SealedSecret) -> Result<()>;
     async fn secret(&self, tenant: Uuid, name: &str) -> Result<Option<SealedSecret>>;

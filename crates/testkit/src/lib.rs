@@ -6,11 +6,15 @@
 //! the test process exits, however it exits. When the binaries are missing the tests fail with a
 //! message saying what to install: they never skip silently.
 //!
+//! [`mock_llm`] is the one mock: an LLM provider speaking the OpenAI and Anthropic wire formats,
+//! for the LLM gateway's tests and benchmarks.
+//!
 //! ```no_run
 //! let url = sentinel_testkit::postgres().fresh_database(); // postgres://postgres@127.0.0.1:PORT/t_…
 //! let (_dir, sqlite) = sentinel_testkit::sqlite();          // sqlite:///tmp/…/sentinel.db
 //! ```
 
+pub mod mock_llm;
 mod postgres;
 
 pub use postgres::{postgres, Postgres};

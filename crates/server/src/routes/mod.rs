@@ -13,6 +13,7 @@ pub mod events;
 pub mod health;
 pub mod keys;
 pub mod kills;
+pub mod llm;
 pub mod policies;
 pub mod provenance;
 pub mod scan;
@@ -38,6 +39,7 @@ pub fn authenticated() -> OpenApiRouter<AppState> {
         .merge(provenance::routes())
         .merge(events::routes())
         .merge(webhooks::routes())
+        .merge(llm::routes())
         .merge(secrets::routes())
         .merge(health::operations())
 }

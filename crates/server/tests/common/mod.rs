@@ -2,6 +2,8 @@
 
 #![allow(dead_code)]
 
+pub mod llm;
+
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 

@@ -1,0 +1,431 @@
+//! Added latency of the LLM gateway: open-loop load on `POST /v1/chat/completions` (non-streaming)
+//! against the mock provider directly, through Sentinel (`sentinel serve`, SQLite, the baseline
+//! policy, guard scans, usage recording), and — in the same run, when installed — through the
+//! LiteLLM proxy configured against the same mock.
+//!
+//! 1. closed loop (max throughput) of each target;
+//! 2. open loop at 25 %, 50 % and 75 % of Sentinel's maximum, alternating direct / Sentinel /
+//!    LiteLLM per run (LiteLLM only at rates below its own maximum), and LiteLLM with the
+//!    direct baseline at half *its* maximum;
+//! 3. added latency = the target's percentile minus the direct percentile at the same rate.
+//!
+//! ```sh
+//! CARGO_TARGET_DIR=/var/tmp/target-llm cargo build --release -p sentinel-cli -p sentinel-bench
+//! python3 -m venv /var/tmp/litellm-venv && /var/tmp/litellm-venv/bin/pip install 'litellm[proxy]==1.106.2'
+//! /var/tmp/target-llm/release/llm_load --duration 3 --runs 3 --litellm /var/tmp/litellm-venv/bin/litellm
+//! ```
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context};
+use sentinel_bench::flags::Flags;
+use sentinel_bench::loadgen::{closed_loop, open_loop, request, Conn, RunResult, Target};
+use sentinel_bench::stats::{median, Percentiles};
+use serde_json::{json, Value};
+
+struct Args {
+    sentinel: PathBuf,
+    mock: PathBuf,
+    litellm: Option<PathBuf>,
+    duration: Duration,
+    runs: usize,
+    connections: usize,
+    audit_strict: bool,
+}
+
+/// A child process of ours, killed by its own handle when dropped.
+struct Proc {
+    child: Child,
+    target: Target,
+    _dir: Option<tempfile::TempDir>,
+}
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_addr() -> anyhow::Result<SocketAddr> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?)
+}
+
+fn spawn(
+    mut cmd: Command,
+    addr: SocketAddr,
+    dir: Option<tempfile::TempDir>,
+) -> anyhow::Result<Proc> {
+    let child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {cmd:?}"))?;
+    let pid = child.id();
+    Ok(Proc {
+        child,
+        target: Target {
+            addr,
+            pid: Some(pid),
+        },
+        _dir: dir,
+    })
+}
+
+/// LiteLLM refuses to start without a master key; clients present it as their API key.
+const LITELLM_KEY: &str = "sk-litellm-bench-master-key-0123456789";
+
+const PROMPT: &str = "Summarise the deployment status of the payments service in one line.";
+
+fn chat_body() -> Value {
+    json!({"model": "mock-small", "max_tokens": 64,
+        "messages": [{"role": "system", "content": "You are a terse SRE assistant."},
+                     {"role": "user", "content": PROMPT}]})
+}
+
+async fn wait_for(addr: SocketAddr, path: &str, within: Duration) -> anyhow::Result<()> {
+    let started = Instant::now();
+    while started.elapsed() < within {
+        if let Ok(mut c) = Conn::open(addr).await {
+            if let Ok(200) = c.roundtrip(&request("GET", path, None, None)).await {
+                return Ok(());
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    bail!("{addr}{path} did not answer 200 within {within:?}")
+}
+
+fn start_sentinel(args: &Args, mock: SocketAddr) -> anyhow::Result<Proc> {
+    let dir = tempfile::tempdir()?;
+    let addr = free_addr()?;
+    let config = dir.path().join("sentinel.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "audit_strict = {}\n\n[[llm.deployments]]\nname = \"mock\"\nmodel = \"mock-small\"\n\
+             provider = \"openai\"\nbase_url = \"http://{mock}/v1\"\napi_key = \"sk-bench\"\n",
+            args.audit_strict
+        ),
+    )?;
+    let mut cmd = Command::new(&args.sentinel);
+    cmd.arg("serve")
+        .arg("--config")
+        .arg(&config)
+        .arg("--listen")
+        .arg(addr.to_string())
+        .arg("--data-dir")
+        .arg(dir.path())
+        .arg("--log-level")
+        .arg("warn");
+    spawn(cmd, addr, Some(dir))
+}
+
+/// Tenant, agent, the shipped baseline policy and an agent key.
+async fn set_up(sentinel: &Proc) -> anyhow::Result<String> {
+    let base = format!("http://{}", sentinel.target.addr);
+    let dir = sentinel._dir.as_ref().context("data dir")?;
+    let admin = std::fs::read_to_string(dir.path().join("admin.key"))?
+        .trim()
+        .to_string();
+    let http = reqwest::Client::new();
+    let post = |path: &str, body: Value| {
+        let req = http
+            .post(format!("{base}{path}"))
+            .bearer_auth(&admin)
+            .json(&body);
+        let path = path.to_string();
+        async move {
+            let resp = req.send().await?;
+            let status = resp.status();
+            let body: Value = resp.json().await.unwrap_or(Value::Null);
+            anyhow::ensure!(status.is_success(), "POST {path}: {status} {body}");
+            anyhow::Ok(body)
+        }
+    };
+    post("/v1/tenants", json!({"slug": "bench"})).await?;
+    post("/v1/tenants/bench/agents", json!({"name": "bench-bot"})).await?;
+    let policies = concat!(env!("CARGO_MANIFEST_DIR"), "/../policies/baseline");
+    let mut modules = serde_json::Map::new();
+    for entry in std::fs::read_dir(policies)?.flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        if name.ends_with(".rego") {
+            modules.insert(name, json!(std::fs::read_to_string(entry.path())?));
+        }
+    }
+    post(
+        "/v1/tenants/bench/policies?activate=true",
+        json!({"modules": modules, "data": {"llm": {"max_tokens": 4096}}}),
+    )
+    .await?;
+    let key = post(
+        "/v1/tenants/bench/keys",
+        json!({"role": "agent", "agent": "bench-bot"}),
+    )
+    .await?;
+    let key = key["secret"].as_str().context("key secret")?.to_string();
+    let answer: Value = http
+        .post(format!("{base}/v1/chat/completions"))
+        .bearer_auth(&key)
+        .json(&chat_body())
+        .send()
+        .await?
+        .json()
+        .await?;
+    anyhow::ensure!(
+        answer["choices"][0]["message"]["content"].is_string(),
+        "the gateway should answer: {answer}"
+    );
+    Ok(key)
+}
+
+fn start_litellm(bin: &PathBuf, mock: SocketAddr) -> anyhow::Result<Proc> {
+    let dir = tempfile::tempdir()?;
+    let addr = free_addr()?;
+    let config = dir.path().join("litellm.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "model_list:\n  - model_name: mock-small\n    litellm_params:\n      model: openai/mock-small\n      \
+             api_base: http://{mock}/v1\n      api_key: sk-bench\n\
+             litellm_settings:\n  telemetry: false\n  drop_params: true\n\
+             general_settings:\n  master_key: {LITELLM_KEY}\n"
+        ),
+    )?;
+    let mut cmd = Command::new(bin);
+    cmd.arg("--config")
+        .arg(&config)
+        .arg("--host")
+        .arg("127.0.0.1")
+        .arg("--port")
+        .arg(addr.port().to_string())
+        .arg("--num_workers")
+        .arg("1")
+        .env("LITELLM_LOG", "ERROR")
+        .env("LITELLM_TELEMETRY", "False")
+        .env("NO_DOCS", "True");
+    spawn(cmd, addr, Some(dir))
+}
+
+struct Lane {
+    name: &'static str,
+    target: Target,
+    request: Rc<Vec<u8>>,
+}
+
+fn main() -> anyhow::Result<()> {
+    let flags = Flags::from_env()?;
+    let beside = |name: &str| std::env::current_exe().map(|p| p.with_file_name(name));
+    let litellm = flags
+        .text("litellm")
+        .map(PathBuf::from)
+        .or_else(|| Some(PathBuf::from("/var/tmp/litellm-venv/bin/litellm")))
+        .filter(|p| p.exists());
+    let args = Args {
+        sentinel: flags
+            .text("sentinel")
+            .map(PathBuf::from)
+            .map_or_else(|| beside("sentinel"), Ok)?,
+        mock: flags
+            .text("mock")
+            .map(PathBuf::from)
+            .map_or_else(|| beside("mock_llm"), Ok)?,
+        litellm,
+        duration: Duration::from_secs_f64(flags.get("duration", 3.0f64)?),
+        runs: flags.get("runs", 3usize)?,
+        connections: flags.get("connections", 16usize)?,
+        audit_strict: flags.get("audit-strict", true)?,
+    };
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    let local = tokio::task::LocalSet::new();
+    local.block_on(&rt, run(args))
+}
+
+async fn run(args: Args) -> anyhow::Result<()> {
+    let mock_addr = free_addr()?;
+    let mut cmd = Command::new(&args.mock);
+    cmd.arg("--listen").arg(mock_addr.to_string());
+    let mock = spawn(cmd, mock_addr, None)?;
+    wait_for(mock_addr, "/v1/models", Duration::from_secs(10)).await?;
+    let sentinel = start_sentinel(&args, mock_addr)?;
+    wait_for(sentinel.target.addr, "/health", Duration::from_secs(30)).await?;
+    let key = set_up(&sentinel).await?;
+    let litellm = match &args.litellm {
+        Some(bin) => {
+            let p = start_litellm(bin, mock_addr)?;
+            match wait_for(
+                p.target.addr,
+                "/health/liveliness",
+                Duration::from_secs(120),
+            )
+            .await
+            {
+                Ok(()) => Some(p),
+                Err(e) => {
+                    println!("LiteLLM did not start: {e}");
+                    None
+                }
+            }
+        }
+        None => {
+            println!("LiteLLM not installed (pass --litellm PATH); measuring Sentinel only");
+            None
+        }
+    };
+    let body = chat_body();
+    let mut lanes = vec![
+        Lane {
+            name: "direct",
+            target: Target {
+                addr: mock_addr,
+                pid: mock.target.pid,
+            },
+            request: Rc::new(request(
+                "POST",
+                "/v1/chat/completions",
+                Some("sk-bench"),
+                Some(&body),
+            )),
+        },
+        Lane {
+            name: "sentinel",
+            target: Target {
+                addr: sentinel.target.addr,
+                pid: sentinel.target.pid,
+            },
+            request: Rc::new(request(
+                "POST",
+                "/v1/chat/completions",
+                Some(&key),
+                Some(&body),
+            )),
+        },
+    ];
+    if let Some(p) = &litellm {
+        lanes.push(Lane {
+            name: "litellm",
+            target: Target {
+                addr: p.target.addr,
+                pid: p.target.pid,
+            },
+            request: Rc::new(request(
+                "POST",
+                "/v1/chat/completions",
+                Some(LITELLM_KEY),
+                Some(&body),
+            )),
+        });
+    }
+    println!(
+        "LLM gateway load: non-streaming chat completions, {} connections, {:?} per run, median of \
+         {} runs, audit_strict={}; mock, gateways and generator on the same {} cores",
+        args.connections,
+        args.duration,
+        args.runs,
+        args.audit_strict,
+        std::thread::available_parallelism().map_or(0, |n| n.get())
+    );
+    for lane in &lanes {
+        closed_loop(
+            &lane.target,
+            &lane.request,
+            args.connections,
+            Duration::from_secs(1),
+        )
+        .await?;
+    }
+    let mut max = Vec::new();
+    for lane in &lanes {
+        let mut runs = Vec::new();
+        for _ in 0..args.runs {
+            runs.push(
+                closed_loop(&lane.target, &lane.request, args.connections, args.duration).await?,
+            );
+        }
+        let rate = report(&format!("closed loop {}", lane.name), &runs);
+        max.push(rate);
+    }
+    let mut summary = vec![format!("sentinel_max_per_s={:.0}", max[1])];
+    if lanes.len() > 2 {
+        summary.push(format!("litellm_max_per_s={:.0}", max[2]));
+    }
+    let mut plans: Vec<(String, f64, Vec<usize>)> = [0.25, 0.5, 0.75]
+        .iter()
+        .map(|f| {
+            let rate = max[1] * f;
+            let mut which = vec![0, 1];
+            if lanes.len() > 2 && rate < max[2] * 0.9 {
+                which.push(2);
+            }
+            (format!("{:.0}%_sentinel", f * 100.0), rate, which)
+        })
+        .collect();
+    if lanes.len() > 2 {
+        plans.push(("50%_litellm".into(), max[2] / 2.0, vec![0, 1, 2]));
+    }
+    for (label, rate, which) in plans {
+        let mut results: Vec<Vec<RunResult>> = which.iter().map(|_| Vec::new()).collect();
+        for _ in 0..args.runs {
+            for (slot, &i) in which.iter().enumerate() {
+                let lane = &lanes[i];
+                results[slot].push(
+                    open_loop(
+                        &lane.target,
+                        &lane.request,
+                        args.connections,
+                        args.duration,
+                        rate,
+                    )
+                    .await?,
+                );
+            }
+        }
+        println!("open loop at {rate:.0}/s ({label} of max):");
+        let p = |runs: &[RunResult]| {
+            Percentiles::median_of(&runs.iter().map(|r| r.latency).collect::<Vec<_>>())
+        };
+        let direct = p(&results[0]);
+        for (slot, &i) in which.iter().enumerate() {
+            report(&format!("  {}", lanes[i].name), &results[slot]);
+            if i > 0 {
+                let t = p(&results[slot]);
+                let added = |a: u64, b: u64| (a as f64 - b as f64) / 1000.0;
+                println!(
+                    "    added vs direct: p50 {:+.1} µs  p99 {:+.1} µs",
+                    added(t.p50, direct.p50),
+                    added(t.p99, direct.p99)
+                );
+                summary.push(format!(
+                    "{}_{label}_added_p50_us={:.0} {}_{label}_added_p99_us={:.0}",
+                    lanes[i].name,
+                    added(t.p50, direct.p50),
+                    lanes[i].name,
+                    added(t.p99, direct.p99)
+                ));
+            }
+        }
+    }
+    println!("\nSUMMARY {}", summary.join(" "));
+    Ok(())
+}
+
+/// Prints the medians of `runs`; returns the median throughput.
+fn report(what: &str, runs: &[RunResult]) -> f64 {
+    let rate = median(&runs.iter().map(|r| r.per_second).collect::<Vec<_>>());
+    let p = Percentiles::median_of(&runs.iter().map(|r| r.latency).collect::<Vec<_>>());
+    let cpu = median(
+        &runs
+            .iter()
+            .map(|r| r.server_cpu_us_per_request)
+            .collect::<Vec<_>>(),
+    );
+    let errors: usize = runs.iter().map(|r| r.errors).sum();
+    println!("{what:<28} {rate:>8.0}/s  {p}  cpu {cpu:>6.0} µs/req  errors {errors}");
+    rate
+}
