@@ -10,6 +10,7 @@ mod control;
 mod decisions;
 mod events;
 mod manifest;
+mod mcp;
 mod output;
 mod policy;
 mod policy_test;
@@ -79,6 +80,9 @@ enum Command {
     /// Send a tenant's events to webhooks (generic JSON or Slack); see their deliveries.
     #[command(subcommand)]
     Webhooks(webhooks::WebhookCommand),
+    /// The MCP gateway: upstream MCP servers, pinned tool definitions, and a stdio bridge.
+    #[command(subcommand)]
+    Mcp(mcp::McpCommand),
     // The commands below take their help from their argument structs.
     Check(check::CheckArgs),
     Decisions(decisions::DecisionsArgs),
@@ -112,6 +116,7 @@ fn main() -> ExitCode {
             Command::Manifest(c) => manifest::manifest(c).map(done),
             Command::Events(c) => events::events(c).await.map(done),
             Command::Webhooks(c) => webhooks::webhooks(c).await.map(done),
+            Command::Mcp(c) => mcp::mcp(c).await.map(done),
             Command::Check(args) => check::check(args).await,
             Command::Decisions(args) => decisions::decisions(args).await.map(done),
             Command::Kill(args) => control::kill(args).await.map(done),

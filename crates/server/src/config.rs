@@ -44,6 +44,8 @@ pub struct Config {
     pub webhook_max_attempts: u32,
     /// Wait before the first retry of a webhook delivery; it doubles with each retry.
     pub webhook_backoff_ms: u64,
+    /// The MCP gateway (`[mcp]`): approval wait, upstream timeouts.
+    pub mcp: sentinel_mcp::McpConfig,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -72,6 +74,7 @@ impl Default for Config {
             public_url: None,
             webhook_max_attempts: 8,
             webhook_backoff_ms: 1000,
+            mcp: sentinel_mcp::McpConfig::default(),
         }
     }
 }

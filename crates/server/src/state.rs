@@ -23,6 +23,8 @@ pub struct AppState {
     /// directory), so that no secret is stored.
     pub secrets_key: Arc<[u8; 32]>,
     pub notifier: Arc<crate::notify::Notifier>,
+    /// The MCP gateway: upstream MCP servers and downstream sessions.
+    pub mcp: Arc<sentinel_mcp::McpGateway>,
     /// Set when the server begins to shut down: ends the event streams, which would otherwise
     /// hold graceful shutdown open.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
@@ -82,7 +84,15 @@ impl AppState {
             secrets_key.clone(),
             &config,
         );
+        let mcp = sentinel_mcp::McpGateway::start(
+            pipeline.clone(),
+            store.clone(),
+            guard.clone(),
+            Arc::new(sentinel_mcp::NoSecrets),
+            config.mcp.clone(),
+        );
         Ok(AppState {
+            mcp,
             store,
             keys: KeyCache::default(),
             config: Arc::new(config),

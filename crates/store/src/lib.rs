@@ -21,6 +21,7 @@ mod rows;
 mod sql;
 mod sql_approvals;
 mod sql_audit;
+mod sql_mcp;
 mod traits;
 
 pub use audit::{AuditFilter, AuditRecord, StoredCheckpoint};

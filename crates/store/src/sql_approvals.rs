@@ -12,28 +12,28 @@ use crate::rows::millis;
 use crate::sql::bind_all;
 use crate::{ApprovalFilter, Result, SqlStore, StoreError};
 
-fn record<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<T> {
+pub(crate) fn record<T: serde::de::DeserializeOwned>(row: &AnyRow) -> Result<T> {
     let text: String = row.try_get("record")?;
     serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("record column: {e}")))
 }
 
-fn to_json(v: &impl serde::Serialize) -> Bind {
+pub(crate) fn to_json(v: &impl serde::Serialize) -> Bind {
     Bind::Text(serde_json::to_string(v).expect("records serialize"))
 }
 
-fn text(s: impl Into<String>) -> Bind {
+pub(crate) fn text(s: impl Into<String>) -> Bind {
     Bind::Text(s.into())
 }
 
 impl SqlStore {
-    async fn rows(&self, sql: &str, binds: Vec<Bind>) -> Result<Vec<AnyRow>> {
+    pub(crate) async fn rows(&self, sql: &str, binds: Vec<Bind>) -> Result<Vec<AnyRow>> {
         Ok(bind_all(sqlx::query(sql), binds)
             .fetch_all(self.pool())
             .await?)
     }
 
     /// The JSON records a `SELECT record …` returns.
-    async fn records<T: serde::de::DeserializeOwned>(
+    pub(crate) async fn records<T: serde::de::DeserializeOwned>(
         &self,
         sql: &str,
         binds: Vec<Bind>,
@@ -41,7 +41,7 @@ impl SqlStore {
         self.rows(sql, binds).await?.iter().map(record).collect()
     }
 
-    async fn run(&self, sql: &str, binds: Vec<Bind>) -> Result<u64> {
+    pub(crate) async fn run(&self, sql: &str, binds: Vec<Bind>) -> Result<u64> {
         Ok(bind_all(sqlx::query(sql), binds)
             .execute(self.pool())
             .await?

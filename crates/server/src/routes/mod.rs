@@ -13,6 +13,7 @@ pub mod events;
 pub mod health;
 pub mod keys;
 pub mod kills;
+pub mod mcp_servers;
 pub mod policies;
 pub mod provenance;
 pub mod scan;
@@ -37,6 +38,7 @@ pub fn authenticated() -> OpenApiRouter<AppState> {
         .merge(provenance::routes())
         .merge(events::routes())
         .merge(webhooks::routes())
+        .merge(mcp_servers::routes())
         .merge(health::operations())
 }
 
