@@ -24,13 +24,18 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
+# One venv for every Python peer the tests drive (verifiers, SDK clients, third-party servers):
+# each crate pins its own in a requirements.txt under its tests/.
 venv="${SENTINEL_INTEROP_VENV:-/var/tmp/sentinel-interop-venv}"
-requirements=crates/audit/tests/interop/python/requirements.txt
-if ! cmp -s "$requirements" "$venv/.requirements" 2>/dev/null; then
-  echo "==> preparing the interop venv in $venv"
+mapfile -t requirements < <(find crates -path '*/tests/*' -name requirements.txt | sort)
+wanted=$(cat "${requirements[@]}")
+if [ "$wanted" != "$(cat "$venv/.requirements" 2>/dev/null)" ]; then
+  echo "==> preparing the Python venv in $venv (${requirements[*]})"
   python3 -m venv "$venv"
-  "$venv/bin/pip" install -q --disable-pip-version-check -r "$requirements"
-  cp "$requirements" "$venv/.requirements"
+  for r in "${requirements[@]}"; do
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$r"
+  done
+  printf '%s' "$wanted" >"$venv/.requirements"
 fi
 export SENTINEL_INTEROP_PYTHON="$venv/bin/python"
 

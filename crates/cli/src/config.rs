@@ -26,6 +26,7 @@ const SERVER_ENV: &[&str] = &[
     "public_url",
     "webhook_max_attempts",
     "webhook_backoff_ms",
+    "cluster_sync_ms",
 ];
 
 pub fn load(file: Option<PathBuf>, flags: serde_json::Value) -> anyhow::Result<Config> {

@@ -15,6 +15,7 @@ mod output;
 mod policy;
 mod policy_test;
 mod resources;
+mod secrets;
 mod server;
 mod simulate;
 mod sse;
@@ -83,6 +84,9 @@ enum Command {
     /// The MCP gateway: upstream MCP servers, pinned tool definitions, and a stdio bridge.
     #[command(subcommand)]
     Mcp(mcp::McpCommand),
+    /// Write-only credentials that MCP servers and LLM providers are called with.
+    #[command(subcommand)]
+    Secrets(secrets::SecretCommand),
     // The commands below take their help from their argument structs.
     Check(check::CheckArgs),
     Decisions(decisions::DecisionsArgs),
@@ -117,6 +121,7 @@ fn main() -> ExitCode {
             Command::Events(c) => events::events(c).await.map(done),
             Command::Webhooks(c) => webhooks::webhooks(c).await.map(done),
             Command::Mcp(c) => mcp::mcp(c).await.map(done),
+            Command::Secrets(c) => secrets::secrets(c).await.map(done),
             Command::Check(args) => check::check(args).await,
             Command::Decisions(args) => decisions::decisions(args).await.map(done),
             Command::Kill(args) => control::kill(args).await.map(done),

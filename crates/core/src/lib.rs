@@ -20,6 +20,7 @@ pub mod notify;
 pub mod page;
 pub mod registry;
 pub mod roles;
+pub mod secret;
 pub mod validate;
 
 pub use action::{
@@ -34,3 +35,4 @@ pub use notify::{Delivery, DeliveryStatus, Webhook, WebhookFormat};
 pub use page::{Page, PageRequest};
 pub use registry::*;
 pub use roles::{Permission, Principal, Role};
+pub use secret::{SealedSecret, SecretMeta, SecretValue};

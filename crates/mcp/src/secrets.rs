@@ -25,3 +25,12 @@ impl SecretExpander for NoSecrets {
         }
     }
 }
+
+#[async_trait]
+impl SecretExpander for sentinel_pipeline::SecretVault {
+    async fn expand(&self, tenant: Uuid, template: &str) -> Result<String, String> {
+        sentinel_pipeline::SecretVault::expand(self, tenant, template)
+            .await
+            .map_err(|e| e.to_string())
+    }
+}

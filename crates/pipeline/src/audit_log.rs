@@ -3,7 +3,8 @@
 //! before acting"). Checkpoints are signed at most ~0.6 s behind under load and at least every
 //! 60 s when idle; the tree is persisted before its checkpoint is signed.
 //!
-//! One writer per database: cluster nodes sharing PostgreSQL must elect one (not built yet).
+//! Cluster nodes sharing PostgreSQL each run a writer: appends are optimistic (see
+//! [`Writer::commit`]), and every node must sign with the same `audit.key`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -14,11 +15,13 @@ use sentinel_audit::entry::{AuditEntry, EntryKind};
 use sentinel_audit::merkle::{self, Hash, HashReader};
 use sentinel_audit::note::{NoteSigner, NoteVerifier};
 use sentinel_audit::AuditError;
-use sentinel_store::{AuditRecord, Store, StoredCheckpoint};
+use sentinel_store::{AuditRecord, Store, StoreError, StoredCheckpoint};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 const BATCH: usize = 1024;
+/// How often a batch is sequenced again after losing a race with another node's writer.
+const RACE_RETRIES: usize = 16;
 /// A new checkpoint once this much time has passed since the last and the log has grown, so
 /// checkpoints trail appends by well under a second.
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
@@ -60,14 +63,9 @@ pub struct AuditLog {
 impl AuditLog {
     /// Opens the log in `store` and starts its writer.
     pub async fn start(store: Arc<dyn Store>, signer: NoteSigner) -> Result<AuditLog, String> {
-        let size = store.audit_size().await.map_err(|e| e.to_string())?;
-        let mut frontier = Frontier::default();
-        let peaks = peak_indexes(size);
-        let hashes = store
-            .audit_hashes(&peaks)
+        let (size, frontier) = load_tree(&store)
             .await
             .map_err(|e| format!("audit tree: {e}"))?;
-        frontier.hashes.extend(peaks.into_iter().zip(hashes));
         let origin = signer.name().to_string();
         let verifier = signer.verifier();
         let (tx, rx) = mpsc::channel(BATCH * 8);
@@ -132,6 +130,24 @@ impl HashReader for Frontier {
     }
 }
 
+/// The stored tree's size and the hashes of its peaks: all a writer needs to append.
+async fn load_tree(store: &Arc<dyn Store>) -> Result<(u64, Frontier), StoreError> {
+    let size = store.audit_size().await?;
+    let peaks = peak_indexes(size);
+    let hashes = store.audit_hashes(&peaks).await?;
+    let mut frontier = Frontier::default();
+    frontier.hashes.extend(peaks.into_iter().zip(hashes));
+    Ok((size, frontier))
+}
+
+/// One batch, sequenced and hashed, ready to store.
+struct Prepared {
+    records: Vec<AuditRecord>,
+    new_hashes: Vec<(u64, Hash)>,
+    overlay: Frontier,
+    receipts: Vec<Receipt>,
+}
+
 /// Stored-hash indexes of the complete subtrees ("peaks") of a tree of `size` leaves.
 fn peak_indexes(size: u64) -> Vec<u64> {
     (0..64u32)
@@ -168,15 +184,80 @@ impl Writer {
     }
 
     /// Sequences, hashes and stores one batch; answers every caller.
+    ///
+    /// Several nodes may write one database's log (cluster mode): each batch is one transaction
+    /// keyed by sequence number, so a batch that raced another node's fails whole on the
+    /// duplicate key. The writer then catches up with the tree as stored and sequences the
+    /// batch again after the other node's entries.
     async fn commit(&mut self, batch: Vec<Append>) {
         let started = Instant::now();
-        let mut records = Vec::with_capacity(batch.len());
-        let mut new_hashes = Vec::new();
-        let mut overlay = Frontier {
-            hashes: self.frontier.hashes.clone(),
+        let mut outcome = Err(String::new());
+        for attempt in 0..=RACE_RETRIES {
+            let prepared = match self.prepare(&batch) {
+                Ok(p) => p,
+                Err(e) => {
+                    outcome = Err(e);
+                    break;
+                }
+            };
+            match self
+                .store
+                .append_audit(&prepared.records, &prepared.new_hashes)
+                .await
+            {
+                Ok(()) => {
+                    outcome = Ok(prepared);
+                    break;
+                }
+                Err(StoreError::Conflict(_)) if attempt < RACE_RETRIES => {
+                    metrics::counter!("sentinel_audit_append_races_total").increment(1);
+                    if let Err(e) = self.catch_up().await {
+                        outcome = Err(format!("the audit log could not be read back: {e}"));
+                        break;
+                    }
+                }
+                Err(e) => {
+                    outcome = Err(format!("the audit log could not be written: {e}"));
+                    break;
+                }
+            }
+        }
+        match outcome {
+            Ok(prepared) => {
+                self.size += batch.len() as u64;
+                // Keep only the peaks: everything later appends and roots can ever read.
+                let peaks = peak_indexes(self.size);
+                self.frontier.hashes = peaks
+                    .iter()
+                    .filter_map(|i| prepared.overlay.hashes.get(i).map(|h| (*i, *h)))
+                    .collect();
+                metrics::counter!("sentinel_audit_entries_total").increment(batch.len() as u64);
+                metrics::histogram!("sentinel_audit_batch_size").record(batch.len() as f64);
+                metrics::histogram!("sentinel_audit_commit_seconds")
+                    .record(started.elapsed().as_secs_f64());
+                for (append, receipt) in batch.into_iter().zip(prepared.receipts) {
+                    let _ = append.done.send(Ok(receipt));
+                }
+            }
+            Err(reason) => {
+                tracing::error!(%reason, count = batch.len(), "audit append failed");
+                for append in batch {
+                    let _ = append.done.send(Err(reason.clone()));
+                }
+            }
+        }
+    }
+
+    /// The batch's records and new tree hashes, sequenced after the tree as this writer knows it.
+    fn prepare(&self, batch: &[Append]) -> Result<Prepared, String> {
+        let mut prepared = Prepared {
+            records: Vec::with_capacity(batch.len()),
+            new_hashes: Vec::new(),
+            overlay: Frontier {
+                hashes: self.frontier.hashes.clone(),
+            },
+            receipts: Vec::with_capacity(batch.len()),
         };
-        let mut receipts = Vec::with_capacity(batch.len());
-        let mut failure = None;
         for (i, append) in batch.iter().enumerate() {
             let seq = self.size + i as u64;
             let e = &append.entry;
@@ -192,20 +273,14 @@ impl Writer {
             };
             let bytes = entry.to_canonical_bytes();
             let leaf = merkle::record_hash(&bytes);
-            match merkle::stored_hashes_for_record_hash(seq, leaf, &overlay) {
-                Ok(hashes) => {
-                    let first = merkle::stored_hash_count(seq);
-                    for (k, h) in hashes.into_iter().enumerate() {
-                        overlay.hashes.insert(first + k as u64, h);
-                        new_hashes.push((first + k as u64, h));
-                    }
-                }
-                Err(e) => {
-                    failure = Some(format!("audit tree: {e}"));
-                    break;
-                }
+            let hashes = merkle::stored_hashes_for_record_hash(seq, leaf, &prepared.overlay)
+                .map_err(|e| format!("audit tree: {e}"))?;
+            let first = merkle::stored_hash_count(seq);
+            for (k, h) in hashes.into_iter().enumerate() {
+                prepared.overlay.hashes.insert(first + k as u64, h);
+                prepared.new_hashes.push((first + k as u64, h));
             }
-            records.push(AuditRecord {
+            prepared.records.push(AuditRecord {
                 seq,
                 tenant_id: e.tenant,
                 kind: kind_name(e.kind),
@@ -216,40 +291,25 @@ impl Writer {
                 entry: String::from_utf8(bytes).expect("canonical JSON is UTF-8"),
                 leaf_hash: leaf,
             });
-            receipts.push(Receipt {
+            prepared.receipts.push(Receipt {
                 index: seq,
                 leaf_hash: leaf,
             });
         }
-        if failure.is_none() {
-            if let Err(e) = self.store.append_audit(&records, &new_hashes).await {
-                failure = Some(format!("the audit log could not be written: {e}"));
-            }
-        }
-        match failure {
-            None => {
-                self.size += batch.len() as u64;
-                // Keep only the peaks: everything later appends and roots can ever read.
-                let peaks = peak_indexes(self.size);
-                self.frontier.hashes = peaks
-                    .iter()
-                    .filter_map(|i| overlay.hashes.get(i).map(|h| (*i, *h)))
-                    .collect();
-                metrics::counter!("sentinel_audit_entries_total").increment(batch.len() as u64);
-                metrics::histogram!("sentinel_audit_batch_size").record(batch.len() as f64);
-                metrics::histogram!("sentinel_audit_commit_seconds")
-                    .record(started.elapsed().as_secs_f64());
-                for (append, receipt) in batch.into_iter().zip(receipts) {
-                    let _ = append.done.send(Ok(receipt));
-                }
-            }
-            Some(reason) => {
-                tracing::error!(%reason, count = batch.len(), "audit append failed");
-                for append in batch {
-                    let _ = append.done.send(Err(reason.clone()));
-                }
-            }
-        }
+        Ok(prepared)
+    }
+
+    /// Reloads the tree's size and peaks from the store: after another node appended.
+    async fn catch_up(&mut self) -> Result<(), StoreError> {
+        let (size, frontier) = load_tree(&self.store).await?;
+        tracing::debug!(
+            from = self.size,
+            to = size,
+            "audit writer caught up with another node"
+        );
+        self.size = size;
+        self.frontier = frontier;
+        Ok(())
     }
 
     async fn maybe_checkpoint(&mut self) {

@@ -143,6 +143,14 @@ impl Pipeline {
         self.registry.invalidate();
     }
 
+    /// Compiles a stored revision's bundle (JSON) into a policy this pipeline can activate.
+    pub(crate) fn compile_stored_revision(
+        &self,
+        bundle: &serde_json::Value,
+    ) -> Result<TenantPolicy, String> {
+        compile_stored(bundle, self.config.limits())
+    }
+
     /// Compiles a bundle into a policy this pipeline can activate.
     pub fn compile(&self, bundle: &sentinel_policy::Bundle) -> Result<TenantPolicy, PolicyError> {
         compile_bundle(bundle, self.config.limits())

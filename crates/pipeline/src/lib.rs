@@ -12,6 +12,7 @@
 
 mod approvals;
 mod audit_log;
+mod cluster_sync;
 mod decide;
 pub mod events;
 mod guard_scanner;
@@ -23,16 +24,19 @@ mod quotas;
 mod recorder;
 mod registry_cache;
 mod scan;
+mod secrets;
 mod simulate;
 
 pub use approvals::{spawn_approval_expiry, ApprovalConfig, ApprovalError, Approver};
 pub use audit_log::{AuditLog, NewEntry, Receipt};
+pub use cluster_sync::SyncChanges;
 pub use decide::{Caller, Pipeline, PipelineConfig};
 pub use events::{Event, EventBus, Subscription};
 pub use guard_scanner::GuardScanner;
-pub use kill_switch::KillSwitch;
+pub use kill_switch::{KillChanges, KillSwitch};
 pub use policies::{PolicySet, TenantPolicy};
 pub use quotas::{QuotaBook, QuotaRule, Quotas};
 pub use recorder::DecisionRecorder;
 pub use scan::{ActionScanner, NoScanner, ScanFinding};
+pub use secrets::{SecretError, SecretVault};
 pub use simulate::{ChangedDecision, Simulation};

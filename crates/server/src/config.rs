@@ -46,6 +46,10 @@ pub struct Config {
     pub webhook_backoff_ms: u64,
     /// The MCP gateway (`[mcp]`): approval wait, upstream timeouts.
     pub mcp: sentinel_mcp::McpConfig,
+    /// How often this node re-reads kills and active policies that other nodes sharing its
+    /// database changed. On PostgreSQL, change notices (`NOTIFY`) apply them at once; the poll
+    /// covers notices lost to a dropped connection.
+    pub cluster_sync_ms: u64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -75,6 +79,7 @@ impl Default for Config {
             webhook_max_attempts: 8,
             webhook_backoff_ms: 1000,
             mcp: sentinel_mcp::McpConfig::default(),
+            cluster_sync_ms: 1000,
         }
     }
 }

@@ -15,6 +15,7 @@
 
 pub mod auth;
 pub mod bootstrap;
+pub mod cluster;
 pub mod config;
 pub mod extract;
 pub mod metrics;

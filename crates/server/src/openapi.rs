@@ -31,6 +31,7 @@ use crate::problem::Problem;
         (name = "guard", description = "Secrets, PII, prompt injection and dangerous commands"),
         (name = "events", description = "The live event stream: SSE and WebSocket"),
         (name = "webhooks", description = "Notifications: signed webhooks (generic JSON or Slack) and their delivery log"),
+        (name = "secrets", description = "Write-only credentials that upstream calls use as ${secret:NAME}"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]

@@ -22,6 +22,8 @@ pub struct AppState {
     /// Root key that webhook signing secrets are derived from (`secrets.key` in the data
     /// directory), so that no secret is stored.
     pub secrets_key: Arc<[u8; 32]>,
+    /// Tenant secrets, sealed under a key derived from `secrets_key`.
+    pub secrets: Arc<sentinel_pipeline::SecretVault>,
     pub notifier: Arc<crate::notify::Notifier>,
     /// The MCP gateway: upstream MCP servers and downstream sessions.
     pub mcp: Arc<sentinel_mcp::McpGateway>,
@@ -75,6 +77,8 @@ impl AppState {
             )?);
         let pipeline = Arc::new(pipeline);
         sentinel_pipeline::spawn_approval_expiry(pipeline.clone());
+        let stopping = Arc::new(tokio::sync::watch::Sender::new(false));
+        crate::cluster::spawn_sync(pipeline.clone(), &config, stopping.subscribe());
         let secrets_key = Arc::new(crate::bootstrap::load_or_create_key(
             &config.data_dir.join("secrets.key"),
         )?);
@@ -84,15 +88,20 @@ impl AppState {
             secrets_key.clone(),
             &config,
         );
+        let secrets = Arc::new(sentinel_pipeline::SecretVault::new(
+            store.clone(),
+            &secrets_key,
+        ));
         let mcp = sentinel_mcp::McpGateway::start(
             pipeline.clone(),
             store.clone(),
             guard.clone(),
-            Arc::new(sentinel_mcp::NoSecrets),
+            secrets.clone(),
             config.mcp.clone(),
         );
         Ok(AppState {
             mcp,
+            secrets,
             store,
             keys: KeyCache::default(),
             config: Arc::new(config),
@@ -103,7 +112,7 @@ impl AppState {
             manifest_signer,
             secrets_key,
             notifier,
-            stopping: Arc::new(tokio::sync::watch::Sender::new(false)),
+            stopping,
         })
     }
 }

@@ -289,6 +289,47 @@ async fn heartbeats_keep_an_idle_stream_alive() {
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
+#[tokio::test]
+async fn a_stream_ends_when_its_key_is_revoked() {
+    let a = Acme::on(TestServer::sqlite().await).await;
+    let watcher = a.s.key("acme", "auditor", None).await;
+    let mut sse = Sse::open(&a.s, &watcher, "?heartbeat=60", None).await;
+    query_metrics(&a).await;
+    assert_eq!(sse.event().await.event.as_deref(), Some("decision.made"));
+
+    let keys = a.s.get("/v1/tenants/acme/keys", &a.s.admin_key).await;
+    let id = keys.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["role"] == "auditor")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    a.s.call(
+        reqwest::Method::DELETE,
+        &format!("/v1/tenants/acme/keys/{id}"),
+        &a.s.admin_key,
+        None,
+    )
+    .await
+    .ok(204);
+    let revoked = std::time::Instant::now();
+    // The stream ends within one re-check (5 s), though it is otherwise idle.
+    let end = tokio::time::timeout(Duration::from_secs(8), async {
+        loop {
+            match sse.response.chunk().await {
+                Ok(Some(_)) => continue,
+                _ => return,
+            }
+        }
+    })
+    .await;
+    assert!(end.is_ok(), "the stream outlived its revoked key");
+    assert!(revoked.elapsed() <= Duration::from_secs(7));
+}
+
 async fn socket(
     s: &TestServer,
     key: &str,

@@ -16,17 +16,20 @@
 mod audit;
 mod error;
 mod filters;
+mod listen;
 mod open;
 mod rows;
 mod sql;
 mod sql_approvals;
 mod sql_audit;
 mod sql_mcp;
+mod sql_secrets;
 mod traits;
 
 pub use audit::{AuditFilter, AuditRecord, StoredCheckpoint};
 pub use error::StoreError;
 pub use filters::{AgentFilter, ApprovalFilter, ToolFilter};
+pub use listen::{ChangeListener, CHANNEL as CHANGE_CHANNEL};
 pub use open::{open, redact_url, Dialect};
 pub use sql::SqlStore;
 pub use traits::Store;

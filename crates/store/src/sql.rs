@@ -470,6 +470,29 @@ impl Store for SqlStore {
             .collect()
     }
 
+    async fn active_revision_names(&self) -> Result<Vec<(Uuid, String)>> {
+        let sql = "SELECT a.tenant_id, a.revision FROM policy_activations a \
+                   WHERE a.id = (SELECT MAX(id) FROM policy_activations WHERE tenant_id = a.tenant_id)";
+        let rows = sqlx::query(sql).fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|row| {
+                let tenant: String = sqlx::Row::try_get(row, "tenant_id")?;
+                let tenant =
+                    Uuid::parse_str(&tenant).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok((tenant, sqlx::Row::try_get(row, "revision")?))
+            })
+            .collect()
+    }
+
+    async fn announce_change(&self) -> Result<()> {
+        if self.dialect == Dialect::Postgres {
+            sqlx::query(&format!("NOTIFY {}", crate::CHANGE_CHANNEL))
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     async fn insert_kill(&self, k: &Kill) -> Result<()> {
         self.execute(
             "INSERT INTO kills (id, tenant_id, scope, target, reason, created_by, created_at) \
@@ -704,6 +727,18 @@ impl Store for SqlStore {
     }
     async fn delete_tool_pins(&self, tenant: Uuid, server: &str) -> Result<u64> {
         self.delete_tool_pin_rows(tenant, server).await
+    }
+    async fn put_secret(&self, secret: &SealedSecret) -> Result<()> {
+        self.put_secret_row(secret).await
+    }
+    async fn secret(&self, tenant: Uuid, name: &str) -> Result<Option<SealedSecret>> {
+        self.secret_row(tenant, name).await
+    }
+    async fn secrets(&self, tenant: Uuid) -> Result<Vec<SecretMeta>> {
+        self.secret_rows(tenant).await
+    }
+    async fn delete_secret(&self, tenant: Uuid, name: &str) -> Result<bool> {
+        self.delete_secret_row(tenant, name).await
     }
 }
 

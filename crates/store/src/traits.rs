@@ -66,6 +66,11 @@ pub trait Store: Send + Sync + 'static {
     async fn activations(&self, tenant: Uuid) -> Result<Vec<PolicyActivation>>;
     /// The newest activation of every tenant (loaded at start).
     async fn active_revisions(&self) -> Result<Vec<(Uuid, PolicyRevision)>>;
+    /// Each tenant's active revision name: cheap, for cluster nodes to notice activations.
+    async fn active_revision_names(&self) -> Result<Vec<(Uuid, String)>>;
+    /// Tells the other nodes sharing this database that kills or policies changed
+    /// (PostgreSQL `NOTIFY`; nothing on SQLite).
+    async fn announce_change(&self) -> Result<()>;
 
     async fn insert_kill(&self, kill: &Kill) -> Result<()>;
     async fn lift_kill(&self, id: Uuid, at: OffsetDateTime) -> Result<bool>;
@@ -163,4 +168,10 @@ pub trait Store: Send + Sync + 'static {
     async fn tool_pins(&self, tenant: Uuid, server: &str) -> Result<Vec<ToolPin>>;
     /// Forgets the pins of one upstream server (when the server is deleted).
     async fn delete_tool_pins(&self, tenant: Uuid, server: &str) -> Result<u64>;
+    /// Creates or replaces a tenant secret (the caller seals it).
+    async fn put_secret(&self, secret: &SealedSecret) -> Result<()>;
+    async fn secret(&self, tenant: Uuid, name: &str) -> Result<Option<SealedSecret>>;
+    /// A tenant's secrets' metadata, by name.
+    async fn secrets(&self, tenant: Uuid) -> Result<Vec<SecretMeta>>;
+    async fn delete_secret(&self, tenant: Uuid, name: &str) -> Result<bool>;
 }

@@ -11,5 +11,5 @@ pub mod secret;
 pub mod tenancy;
 
 pub use authenticate::{authenticate, Caller};
-pub use key_cache::KeyCache;
+pub use key_cache::{KeyCache, TTL as KEY_TTL};
 pub use tenancy::{Admin, Approve, Kill, Manage, Read, ReadAudit, TenantAccess};

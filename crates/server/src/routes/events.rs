@@ -106,12 +106,19 @@ async fn event_socket(
 }
 
 /// One client's feed, ended when the server shuts down (a stream never finishes on its own,
-/// and graceful shutdown waits for open responses).
+/// and graceful shutdown waits for open responses) or when the key that opened it is revoked
+/// or deleted: a stream outlives its request, so its credential is re-checked every
+/// [`KEY_RECHECK`], the key cache's lifetime.
 struct Subscriber {
     feed: Feed,
     heartbeat: Duration,
     stopping: tokio::sync::watch::Receiver<bool>,
+    key_id: uuid::Uuid,
+    store: std::sync::Arc<dyn sentinel_store::Store>,
+    recheck: tokio::time::Interval,
 }
+
+const KEY_RECHECK: Duration = crate::auth::KEY_TTL;
 
 impl Subscriber {
     async fn open(
@@ -143,13 +150,41 @@ impl Subscriber {
             feed: Feed::open(state.pipeline.events.clone(), audience, resume.as_deref()),
             heartbeat: Duration::from_secs(heartbeat),
             stopping: state.stopping.subscribe(),
+            key_id: caller.key_id,
+            store: state.store.clone(),
+            recheck: tokio::time::interval_at(
+                tokio::time::Instant::now() + KEY_RECHECK,
+                KEY_RECHECK,
+            ),
         })
     }
 
     async fn next(&mut self) -> Option<Item> {
-        tokio::select! {
-            item = self.feed.next() => item,
-            _ = self.stopping.wait_for(|stopping| *stopping) => None,
+        loop {
+            tokio::select! {
+                item = self.feed.next() => return item,
+                _ = self.stopping.wait_for(|stopping| *stopping) => return None,
+                _ = self.recheck.tick() => {}
+            }
+            if !self.key_still_valid().await {
+                return None;
+            }
+        }
+    }
+
+    /// Whether the stream's key still exists and is not revoked. A store that cannot answer
+    /// ends the stream too (fail closed): the client reconnects and resumes where it was.
+    async fn key_still_valid(&self) -> bool {
+        match self.store.api_key(self.key_id).await {
+            Ok(Some(key)) if key.revoked_at.is_none() => true,
+            Ok(_) => {
+                tracing::info!(key_id = %self.key_id, "event stream closed: its key was revoked");
+                false
+            }
+            Err(e) => {
+                tracing::warn!(key_id = %self.key_id, error = %e, "event stream closed: cannot re-check its key");
+                false
+            }
         }
     }
 }

@@ -88,6 +88,7 @@ async fn kill(
     // Persist first, so that a kill acknowledged to the operator survives a restart.
     state.store.insert_kill(&kill).await?;
     state.pipeline.kills.add(kill.clone());
+    crate::cluster::announce(&state).await;
     // A kill makes things safer, so it stands even when the audit log cannot take its entry.
     let details = serde_json::to_value(&kill).unwrap_or_default();
     if let Err(e) = state
@@ -145,6 +146,7 @@ async fn restore(
         .await?;
     state.store.lift_kill(kill.id, at).await?;
     state.pipeline.kills.lift(tenant, kill.id);
+    crate::cluster::announce(&state).await;
     if kill.scope == KillScope::Agent
         && !state
             .pipeline

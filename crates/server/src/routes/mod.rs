@@ -17,6 +17,7 @@ pub mod mcp_servers;
 pub mod policies;
 pub mod provenance;
 pub mod scan;
+pub mod secrets;
 pub mod tenants;
 pub mod tools;
 pub mod webhooks;
@@ -39,6 +40,7 @@ pub fn authenticated() -> OpenApiRouter<AppState> {
         .merge(events::routes())
         .merge(webhooks::routes())
         .merge(mcp_servers::routes())
+        .merge(secrets::routes())
         .merge(health::operations())
 }
 

@@ -68,8 +68,12 @@ impl TestServer {
         dir: Option<tempfile::TempDir>,
         mut config: sentinel_server::Config,
     ) -> TestServer {
+        // An absolute data directory is the caller's (cluster nodes share their keys through
+        // one); otherwise each server gets a fresh one.
         let data = tempfile::tempdir().unwrap();
-        config.data_dir = data.path().to_path_buf();
+        if !config.data_dir.is_absolute() {
+            config.data_dir = data.path().to_path_buf();
+        }
         config.database_url = Some(url);
         let state = sentinel_server::AppState::open(&config).await.unwrap();
         let store = state.store.clone();
