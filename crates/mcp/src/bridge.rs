@@ -42,19 +42,14 @@ fn relay(e: rmcp::ServiceError) -> McpError {
 
 impl ServerHandler for Bridge {
     fn get_info(&self) -> ServerConfig {
-        let mut info = self
-            .gateway
-            .peer_info()
-            .map(|i| (*i).clone())
-            .unwrap_or_else(|| {
-                ServerConfig::new(
-                    ServerCapabilities::builder()
-                        .enable_tools()
-                        .enable_prompts()
-                        .enable_resources()
-                        .build(),
-                )
-            });
+        let mut info = ServerConfig::new(
+            ServerCapabilities::builder()
+                .enable_tools()
+                .enable_prompts()
+                .enable_resources()
+                .build(),
+        );
+        info.server_info = Implementation::new("sentinel", env!("CARGO_PKG_VERSION"));
         info.protocol_version = crate::handler::MAX_PROTOCOL;
         info
     }

@@ -58,7 +58,7 @@ async fn held_calls_wait_for_an_operator_or_name_their_approval() {
         approve
     );
     assert!(!is_error(&result), "{}", text(&result));
-    assert_eq!(text(&result), "sent to ceo@acme.example");
+    assert_eq!(text(&result), "sent (2 bytes)");
 
     // Not answered in time: an isError result names the approval; calling again once it is
     // approved runs the call.
@@ -71,7 +71,7 @@ async fn held_calls_wait_for_an_operator_or_name_their_approval() {
     assert!(text(&held).contains(&format!("holding this call for approval {id}")), "{}", text(&held));
     env.answer(&id, true).await;
     let retried = call(&client, "fixture__send_email", json!({"to": "ceo@acme.example", "body": "q4"})).await;
-    assert_eq!(text(&retried), "sent to ceo@acme.example");
+    assert_eq!(text(&retried), "sent (2 bytes)");
     client.cancel().await.unwrap();
 }
 
@@ -179,9 +179,15 @@ async fn the_kill_switch_fails_in_flight_calls_and_closes_the_session() {
     assert!(started.elapsed() < Duration::from_secs(10));
     assert!(is_error(&slow) && text(&slow).contains("kill switch"), "{}", text(&slow));
 
-    // The session is closed: the client can no longer use it.
+    // The session is closed. The client may open a new one, which offers nothing while the
+    // kill stands.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    assert!(client.list_all_tools().await.is_err());
+    assert!(client.list_all_tools().await.map_or(true, |t| t.is_empty()));
+    assert_eq!(
+        env.call(Method::GET, "/v1/tenants/acme/mcp/servers/fixture", &env.operator_key, None).await["state"],
+        "up",
+        "the upstream itself keeps running"
+    );
     // A new session is denied by the kill too.
     let again = env.client(&env.agent_key).await;
     let denied = call(&again, "fixture__echo", json!({"text": "x"})).await;

@@ -72,6 +72,6 @@ async fn the_python_sdk_drives_mcp_server_time_through_the_gateway() {
     assert_eq!(lines[3]["is_error"], true);
     assert!(lines[3]["text"].as_str().unwrap().contains("time conversions are not allowed here"));
     assert_eq!(lines[4]["is_error"], false, "{}", lines[4]);
-    assert_eq!(lines[4]["text"], "sent to ceo@acme.example");
+    assert_eq!(lines[4]["text"], "sent (2 bytes)");
     assert!(lines[5]["text"].as_str().unwrap().contains("[REDACTED:github-pat]"), "{}", lines[5]);
 }

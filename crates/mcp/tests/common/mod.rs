@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use reqwest::Method;
-use rmcp::model::{CallToolRequestParams, CallToolResult, ClientInfo};
+use rmcp::model::{CallToolRequestParams, CallToolResult, ClientConfig};
 use rmcp::service::RunningService;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::StreamableHttpClientTransport;
@@ -22,8 +22,7 @@ pub struct Env {
     _dirs: (tempfile::TempDir, tempfile::TempDir),
 }
 
-/// The test rules beside the baseline bundle: a risk matrix that makes the fixture's tools
-/// safe, a denial and a hold.
+/// The test rules beside the baseline bundle: a denial and a hold.
 const RULES: &str = r#"package sentinel
 
 deny contains "mail to competitors is not allowed" if {
@@ -162,13 +161,38 @@ impl Env {
             Some(json!({"name": name, "transport": transport})),
         )
         .await;
+        self.assess(name).await;
+    }
+
+    /// Waits for upstream `server` to be up, then assesses its discovered tools as `safe` (the
+    /// gateway registers them as `critical` until someone does).
+    pub async fn assess(&self, server: &str) {
+        let path = format!("/v1/tenants/acme/mcp/servers/{server}");
+        for _ in 0..200 {
+            let v = self.call(Method::GET, &path, &self.operator_key, None).await;
+            if v["state"] == "up" {
+                for tool in v["tools"].as_array().unwrap() {
+                    let name = format!("{server}__{}", tool.as_str().unwrap());
+                    self.call(
+                        Method::PATCH,
+                        &format!("/v1/tenants/acme/tools/{name}"),
+                        &self.operator_key,
+                        Some(json!({"risk": "safe"})),
+                    )
+                    .await;
+                }
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("upstream {server} did not come up");
     }
 
     /// An rmcp client connected to the gateway with `key`.
-    pub async fn client(&self, key: &str) -> RunningService<RoleClient, ClientInfo> {
+    pub async fn client(&self, key: &str) -> RunningService<RoleClient, ClientConfig> {
         let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", self.base))
             .auth_header(key.to_string());
-        ClientInfo::default()
+        ClientConfig::default()
             .serve(StreamableHttpClientTransport::from_config(config))
             .await
             .expect("an MCP session with the gateway")
@@ -205,7 +229,7 @@ impl Env {
     }
 }
 
-pub async fn tool_names(client: &RunningService<RoleClient, ClientInfo>) -> Vec<String> {
+pub async fn tool_names(client: &RunningService<RoleClient, ClientConfig>) -> Vec<String> {
     let mut names: Vec<String> = client
         .list_all_tools()
         .await
@@ -218,7 +242,7 @@ pub async fn tool_names(client: &RunningService<RoleClient, ClientInfo>) -> Vec<
 }
 
 pub async fn call(
-    client: &RunningService<RoleClient, ClientInfo>,
+    client: &RunningService<RoleClient, ClientConfig>,
     tool: &str,
     args: Value,
 ) -> CallToolResult {
