@@ -14,8 +14,8 @@ const PIN_COLUMNS: &[&str] = &["tool", "status", "hash", "offered_hash", "approv
 const ADD_HELP: &str = "\
 Examples:
   sentinel mcp servers add -t acme time --command uvx --arg mcp-server-time
-  sentinel mcp servers add -t acme github --http-url https://api.githubcopilot.com/mcp/ \\
-      --header 'Authorization=Bearer ${secret:GITHUB_TOKEN}'
+  sentinel mcp servers add -t acme github --http-url http://github-mcp.internal:8080/mcp \\
+      --header 'Authorization=Bearer ${secret:github_token}'
 
 Values of --env and --header may name tenant secrets as ${secret:NAME}: they are expanded when
 the server is started, so neither the record nor the agent ever holds the credential.";
@@ -57,7 +57,11 @@ pub enum ServerCommand {
         /// Unique in the tenant; prefixes its tools (`name__tool`)
         name: String,
         /// Program to run (stdio transport)
-        #[arg(long, conflicts_with = "http_url", required_unless_present = "http_url")]
+        #[arg(
+            long,
+            conflicts_with = "http_url",
+            required_unless_present = "http_url"
+        )]
         command: Option<String>,
         /// An argument of the program (repeat for more)
         #[arg(long = "arg", allow_hyphen_values = true)]

@@ -148,7 +148,8 @@ fn templates(field: &str, map: &BTreeMap<String, String>) -> Result<(), FieldErr
     for (k, v) in map {
         if k.is_empty()
             || k.len() > validate::MAX_NAME
-            || k.chars().any(|c| c.is_control() || c == '=' || c.is_whitespace())
+            || k.chars()
+                .any(|c| c.is_control() || c == '=' || c.is_whitespace())
             || v.len() > validate::MAX_TEXT
             || v.contains(['\r', '\n', '\0'])
         {

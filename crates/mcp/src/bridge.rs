@@ -106,6 +106,9 @@ impl ServerHandler for Bridge {
         request: ReadResourceRequestParams,
         _ctx: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
-        self.gateway.read_resource_once(request).await.map_err(relay)
+        self.gateway
+            .read_resource_once(request)
+            .await
+            .map_err(relay)
     }
 }

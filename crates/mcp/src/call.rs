@@ -3,13 +3,9 @@
 //! Refusals come back as tool results with `isError` and a reason the agent can act on, never
 //! as protocol errors.
 
-
-
 use rmcp::model::{CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock};
 use sentinel_core::mcp::split_tool;
-use sentinel_core::{
-    Action, ActionContext, ActionKind, ApprovalStatus, Decision, Outcome, Target,
-};
+use sentinel_core::{Action, ActionContext, ActionKind, ApprovalStatus, Decision, Outcome, Target};
 use serde_json::Value;
 
 use crate::session::Session;
@@ -124,13 +120,16 @@ impl McpGateway {
         };
         let result = match response {
             Ok(Ok(CallToolResponse::Complete(result))) => result,
-            Ok(Ok(_)) => return refusal(format!("{name} asked for input the gateway cannot relay")),
+            Ok(Ok(_)) => {
+                return refusal(format!("{name} asked for input the gateway cannot relay"))
+            }
             Ok(Err(e)) => return refusal(format!("the server behind {name} failed: {e}")),
             Err(_) => return refusal(format!("{name} did not answer within {timeout:?}")),
         };
         let (result, found) = crate::results::scan(&self.guard, result);
         if found.redacted > 0 {
-            metrics::counter!("sentinel_mcp_result_redactions_total").increment(found.redacted as u64);
+            metrics::counter!("sentinel_mcp_result_redactions_total")
+                .increment(found.redacted as u64);
         }
         if let Some(rule) = found.injection {
             tracing::warn!(session = %session.id, tool = %name, %rule, "untrusted content in a tool result; session tainted");
@@ -219,7 +218,6 @@ fn redact_path(arguments: &mut Value, path: &str) {
     }
     *at = Value::String("[REDACTED]".into());
 }
-
 
 #[cfg(test)]
 mod tests {

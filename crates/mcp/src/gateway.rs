@@ -112,7 +112,13 @@ impl McpGateway {
 
     /// Lists `server`'s tools again (after an operator approved a new definition).
     pub async fn relist(&self, tenant: Uuid, server: &str) {
-        if let Some(u) = self.tenants.lock().await.get(&tenant).and_then(|t| t.get(server)) {
+        if let Some(u) = self
+            .tenants
+            .lock()
+            .await
+            .get(&tenant)
+            .and_then(|t| t.get(server))
+        {
             u.relist();
         }
     }

@@ -9,10 +9,7 @@ use rmcp::model::*;
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use sentinel_core::mcp::{namespaced_tool, split_tool};
-use sentinel_core::{
-    Action, ActionContext, ActionKind, Outcome, Principal, Role,
-    Target,
-};
+use sentinel_core::{Action, ActionContext, ActionKind, Outcome, Principal, Role, Target};
 use sentinel_pipeline::Caller;
 
 use crate::session::Session;
@@ -218,10 +215,7 @@ impl ServerHandler for SessionHandler {
         let live = self.live(&session, server).await?;
         let mut forwarded = request;
         forwarded.name = prompt.to_string();
-        live.peer
-            .get_prompt_once(forwarded)
-            .await
-            .map_err(internal)
+        live.peer.get_prompt_once(forwarded).await.map_err(internal)
     }
 
     async fn list_resources(
@@ -290,7 +284,11 @@ impl ServerHandler for SessionHandler {
                     None,
                 ));
             }
-            return live.peer.read_resource_once(request).await.map_err(internal);
+            return live
+                .peer
+                .read_resource_once(request)
+                .await
+                .map_err(internal);
         }
         Err(McpError::resource_not_found(
             format!("no upstream offers {}", request.uri),

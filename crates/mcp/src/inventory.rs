@@ -37,7 +37,8 @@ impl Inventory {
         let mut offered = Vec::with_capacity(tools.len());
         let mut registered = false;
         for tool in tools {
-            let (update, pinned) = pin::reconcile(tenant, &server.name, &tool, pins.get(&*tool.name));
+            let (update, pinned) =
+                pin::reconcile(tenant, &server.name, &tool, pins.get(&*tool.name));
             if let Some(p) = update {
                 if !pinned {
                     tracing::warn!(server = %server.name, tool = %tool.name, "MCP tool definition changed; blocked until re-approved");

@@ -108,7 +108,10 @@ mod tests {
         assert!(text.contains("[REDACTED:"), "{text}");
         assert_eq!(found.redacted, 2);
         assert!(found.injection.is_some());
-        let (_, found) = scan(&guard, CallToolResult::success(vec![Content::text("12:00 UTC")]));
+        let (_, found) = scan(
+            &guard,
+            CallToolResult::success(vec![Content::text("12:00 UTC")]),
+        );
         assert_eq!(found.redacted, 0);
         assert!(found.injection.is_none());
     }

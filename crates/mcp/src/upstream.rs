@@ -208,10 +208,12 @@ async fn list(
         .list_all_tools()
         .await
         .map_err(|e| format!("upstream {} did not list its tools: {e}", server.name))?;
-    sup.inventory
-        .reconcile(server, tools)
-        .await
-        .map_err(|e| format!("the tools of upstream {} were not recorded: {e}", server.name))
+    sup.inventory.reconcile(server, tools).await.map_err(|e| {
+        format!(
+            "the tools of upstream {} were not recorded: {e}",
+            server.name
+        )
+    })
 }
 
 type Running = RunningService<RoleClient, UpstreamClient>;
@@ -235,7 +237,10 @@ async fn connect(
             }
             for (k, template) in env {
                 let value = sup.secrets.expand(tenant, template).await.map_err(|e| {
-                    format!("env {k} of upstream {} could not be expanded: {e}", server.name)
+                    format!(
+                        "env {k} of upstream {} could not be expanded: {e}",
+                        server.name
+                    )
                 })?;
                 cmd.env(k, value);
             }

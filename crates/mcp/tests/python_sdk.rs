@@ -64,14 +64,36 @@ async fn the_python_sdk_drives_mcp_server_time_through_the_gateway() {
     };
     let (lines, ()) = tokio::join!(run_client(&env, &python, steps), approve);
     assert_eq!(lines[0]["protocol"], "2025-11-25", "{lines:?}");
-    let tools: Vec<&str> = lines[1]["tools"].as_array().unwrap().iter().map(|t| t.as_str().unwrap()).collect();
+    let tools: Vec<&str> = lines[1]["tools"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t.as_str().unwrap())
+        .collect();
     // convert_time is denied outright, so it is not even offered.
-    assert!(tools.contains(&"time__get_current_time") && !tools.contains(&"time__convert_time"), "{tools:?}");
+    assert!(
+        tools.contains(&"time__get_current_time") && !tools.contains(&"time__convert_time"),
+        "{tools:?}"
+    );
     assert_eq!(lines[2]["is_error"], false, "{}", lines[2]);
-    assert!(lines[2]["text"].as_str().unwrap().contains("Europe/Paris"), "{}", lines[2]);
+    assert!(
+        lines[2]["text"].as_str().unwrap().contains("Europe/Paris"),
+        "{}",
+        lines[2]
+    );
     assert_eq!(lines[3]["is_error"], true);
-    assert!(lines[3]["text"].as_str().unwrap().contains("time conversions are not allowed here"));
+    assert!(lines[3]["text"]
+        .as_str()
+        .unwrap()
+        .contains("time conversions are not allowed here"));
     assert_eq!(lines[4]["is_error"], false, "{}", lines[4]);
     assert_eq!(lines[4]["text"], "sent (2 bytes)");
-    assert!(lines[5]["text"].as_str().unwrap().contains("[REDACTED:github-pat]"), "{}", lines[5]);
+    assert!(
+        lines[5]["text"]
+            .as_str()
+            .unwrap()
+            .contains("[REDACTED:github-pat]"),
+        "{}",
+        lines[5]
+    );
 }

@@ -76,10 +76,20 @@ impl Env {
             http: reqwest::Client::new(),
             _dirs: (db_dir, data),
         };
-        env.call(Method::POST, "/v1/tenants", &admin_key, Some(json!({"slug": "acme"})))
-            .await;
-        env.call(Method::POST, "/v1/tenants/acme/agents", &admin_key, Some(json!({"name": "bot"})))
-            .await;
+        env.call(
+            Method::POST,
+            "/v1/tenants",
+            &admin_key,
+            Some(json!({"slug": "acme"})),
+        )
+        .await;
+        env.call(
+            Method::POST,
+            "/v1/tenants/acme/agents",
+            &admin_key,
+            Some(json!({"name": "bot"})),
+        )
+        .await;
         env.agent_key = env.key("agent", Some("bot")).await;
         env.operator_key = env.key("operator", None).await;
         env.activate(json!({})).await;
@@ -121,7 +131,12 @@ impl Env {
             body["agent"] = json!(a);
         }
         let v = self
-            .call(Method::POST, "/v1/tenants/acme/keys", &self.admin_key, Some(body))
+            .call(
+                Method::POST,
+                "/v1/tenants/acme/keys",
+                &self.admin_key,
+                Some(body),
+            )
             .await;
         v["secret"].as_str().unwrap().to_string()
     }
@@ -169,7 +184,9 @@ impl Env {
     pub async fn assess(&self, server: &str) {
         let path = format!("/v1/tenants/acme/mcp/servers/{server}");
         for _ in 0..200 {
-            let v = self.call(Method::GET, &path, &self.operator_key, None).await;
+            let v = self
+                .call(Method::GET, &path, &self.operator_key, None)
+                .await;
             if v["state"] == "up" {
                 for tool in v["tools"].as_array().unwrap() {
                     let name = format!("{server}__{}", tool.as_str().unwrap());

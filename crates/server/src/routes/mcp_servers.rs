@@ -144,7 +144,12 @@ async fn create_server(
         created_at: now,
         updated_at: now,
     };
-    record(&state, &access, serde_json::json!({"action": "mcp_server.create", "server": server.name})).await?;
+    record(
+        &state,
+        &access,
+        serde_json::json!({"action": "mcp_server.create", "server": server.name}),
+    )
+    .await?;
     state
         .store
         .insert_mcp_server(&server)
@@ -220,7 +225,12 @@ async fn delete_server(
     ValidPath(path): ValidPath<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let server = find(&state, access.tenant.id, &path.1).await?;
-    record(&state, &access, serde_json::json!({"action": "mcp_server.delete", "server": server.name})).await?;
+    record(
+        &state,
+        &access,
+        serde_json::json!({"action": "mcp_server.delete", "server": server.name}),
+    )
+    .await?;
     state
         .store
         .delete_mcp_server(access.tenant.id, server.id)
@@ -246,7 +256,10 @@ async fn list_pins(
 ) -> ApiResult<Json<Vec<ToolPin>>> {
     let server = find(&state, access.tenant.id, &path.1).await?;
     Ok(Json(
-        state.store.tool_pins(access.tenant.id, &server.name).await?,
+        state
+            .store
+            .tool_pins(access.tenant.id, &server.name)
+            .await?,
     ))
 }
 
@@ -278,10 +291,14 @@ async fn approve_definition(
                 "the tool's definition has not changed since it was approved",
             )
         })?;
-    record(&state, &access, serde_json::json!({
-        "action": "mcp_tool.approve_definition", "server": server.name, "tool": pin.tool,
-        "previous_hash": pin.hash, "hash": approved.hash,
-    }))
+    record(
+        &state,
+        &access,
+        serde_json::json!({
+            "action": "mcp_tool.approve_definition", "server": server.name, "tool": pin.tool,
+            "previous_hash": pin.hash, "hash": approved.hash,
+        }),
+    )
     .await?;
     state.store.put_tool_pin(&approved).await?;
     state.mcp.relist(access.tenant.id, &server.name).await;
