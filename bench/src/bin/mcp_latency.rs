@@ -85,30 +85,62 @@ async fn main() -> anyhow::Result<()> {
             .send()
     };
     use reqwest::Method;
-    api(Method::POST, "/v1/tenants", json!({"slug": "bench"})).await?.error_for_status()?;
-    api(Method::POST, "/v1/tenants/bench/agents", json!({"name": "bot"})).await?.error_for_status()?;
-    api(Method::POST, "/v1/tenants/bench/policies?activate=true", baseline()?).await?.error_for_status()?;
-    let key: Value = api(Method::POST, "/v1/tenants/bench/keys", json!({"role": "agent", "agent": "bot"}))
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-    let key = key["secret"].as_str().unwrap().to_string();
-    api(Method::POST, "/v1/tenants/bench/mcp/servers",
-        json!({"name": "fixture", "transport": {"type": "http", "url": upstream}}))
+    api(Method::POST, "/v1/tenants", json!({"slug": "bench"}))
         .await?
         .error_for_status()?;
+    api(
+        Method::POST,
+        "/v1/tenants/bench/agents",
+        json!({"name": "bot"}),
+    )
+    .await?
+    .error_for_status()?;
+    api(
+        Method::POST,
+        "/v1/tenants/bench/policies?activate=true",
+        baseline()?,
+    )
+    .await?
+    .error_for_status()?;
+    let key: Value = api(
+        Method::POST,
+        "/v1/tenants/bench/keys",
+        json!({"role": "agent", "agent": "bot"}),
+    )
+    .await?
+    .error_for_status()?
+    .json()
+    .await?;
+    let key = key["secret"].as_str().unwrap().to_string();
+    api(
+        Method::POST,
+        "/v1/tenants/bench/mcp/servers",
+        json!({"name": "fixture", "transport": {"type": "http", "url": upstream}}),
+    )
+    .await?
+    .error_for_status()?;
     // Discover the tools, then assess echo as safe.
     for _ in 0..200 {
-        let v: Value = api(Method::GET, "/v1/tenants/bench/mcp/servers/fixture", json!(null)).await?.json().await?;
+        let v: Value = api(
+            Method::GET,
+            "/v1/tenants/bench/mcp/servers/fixture",
+            json!(null),
+        )
+        .await?
+        .json()
+        .await?;
         if v["state"] == "up" {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    api(Method::PATCH, "/v1/tenants/bench/tools/fixture__echo", json!({"risk": "safe"}))
-        .await?
-        .error_for_status()?;
+    api(
+        Method::PATCH,
+        "/v1/tenants/bench/tools/fixture__echo",
+        json!({"risk": "safe"}),
+    )
+    .await?
+    .error_for_status()?;
 
     println!("tools/call of an echo tool over streamable HTTP, {calls} calls per path and load");
     println!("load  direct p50/p99 µs   gateway p50/p99 µs   added p50/p99 µs");
@@ -198,7 +230,9 @@ fn baseline() -> anyhow::Result<Value> {
 }
 
 fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?.local_addr()?.port())
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
 }
 
 async fn wait_for_admin_key(

@@ -12,6 +12,15 @@ use rmcp::{ErrorData as McpError, Peer, RoleClient, RoleServer, ServerHandler, S
 /// Serves MCP on stdin/stdout, forwarding to the gateway at `url` (e.g.
 /// `http://127.0.0.1:8787/mcp`) with `key`, until stdin closes.
 pub async fn run_stdio(url: &str, key: &str) -> anyhow::Result<()> {
+    run(url, key, rmcp::transport::stdio()).await
+}
+
+/// Like [`run_stdio`], over any byte stream pair (what the tests use).
+pub async fn run<R, W>(url: &str, key: &str, io: (R, W)) -> anyhow::Result<()>
+where
+    R: tokio::io::AsyncRead + Send + Unpin + 'static,
+    W: tokio::io::AsyncWrite + Send + Unpin + 'static,
+{
     let config = StreamableHttpClientTransportConfig::with_uri(url).auth_header(key.to_string());
     let client_info = ClientConfig::new(
         ClientCapabilities::default(),
@@ -24,7 +33,7 @@ pub async fn run_stdio(url: &str, key: &str) -> anyhow::Result<()> {
     let bridge = Bridge {
         gateway: gateway.peer().clone(),
     };
-    let served = bridge.serve(rmcp::transport::stdio()).await?;
+    let served = bridge.serve(io).await?;
     served.waiting().await?;
     Ok(())
 }
@@ -42,20 +51,11 @@ fn relay(e: rmcp::ServiceError) -> McpError {
 
 impl ServerHandler for Bridge {
     fn get_info(&self) -> ServerConfig {
-        let mut info = ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_prompts()
-                .enable_resources()
-                .build(),
-        );
-        info.server_info = Implementation::new("sentinel", env!("CARGO_PKG_VERSION"));
-        info.protocol_version = crate::handler::MAX_PROTOCOL;
-        info
+        crate::handler::server_config()
     }
 
     fn supported_protocol_versions(&self) -> std::borrow::Cow<'static, [ProtocolVersion]> {
-        std::borrow::Cow::Borrowed(ProtocolVersion::known_up_to(&crate::handler::MAX_PROTOCOL))
+        crate::handler::protocol_versions()
     }
 
     async fn list_tools(

@@ -83,11 +83,14 @@ impl McpGateway {
     /// The tenant's enabled upstreams, started on first use.
     pub async fn upstreams(&self, tenant: Uuid) -> Result<Vec<Arc<Upstream>>, StoreError> {
         let mut tenants = self.tenants.lock().await;
-        if !tenants.contains_key(&tenant) {
-            let servers = self.store.mcp_servers(tenant).await?;
-            tenants.insert(tenant, self.started(servers, HashMap::new()));
+        if let Some(running) = tenants.get(&tenant) {
+            return Ok(running.values().cloned().collect());
         }
-        Ok(tenants[&tenant].values().cloned().collect())
+        let servers = self.store.mcp_servers(tenant).await?;
+        let running = self.started(servers, HashMap::new());
+        let list = running.values().cloned().collect();
+        tenants.insert(tenant, running);
+        Ok(list)
     }
 
     pub async fn upstream(&self, tenant: Uuid, name: &str) -> Option<Arc<Upstream>> {

@@ -116,27 +116,37 @@ fn internal(e: impl std::fmt::Display) -> McpError {
     McpError::internal_error(e.to_string(), None)
 }
 
+/// What the gateway (and the stdio bridge in front of it) says about itself.
+pub fn server_config() -> ServerConfig {
+    let mut info = ServerConfig::new(
+        ServerCapabilities::builder()
+            .enable_tools()
+            .enable_prompts()
+            .enable_resources()
+            .build(),
+    )
+    .with_instructions(
+        "Sentinel MCP gateway: the tools of your organisation's MCP servers, named \
+         server__tool. Every call is checked against policy; a refused or held call returns \
+         an error result that says why.",
+    );
+    info.server_info = Implementation::new("sentinel", env!("CARGO_PKG_VERSION"));
+    info.protocol_version = MAX_PROTOCOL;
+    info
+}
+
+/// [`MAX_PROTOCOL`] and the older revisions.
+pub fn protocol_versions() -> std::borrow::Cow<'static, [ProtocolVersion]> {
+    std::borrow::Cow::Borrowed(ProtocolVersion::known_up_to(&MAX_PROTOCOL))
+}
+
 impl ServerHandler for SessionHandler {
     fn get_info(&self) -> ServerConfig {
-        let mut info = ServerConfig::new(
-            ServerCapabilities::builder()
-                .enable_tools()
-                .enable_prompts()
-                .enable_resources()
-                .build(),
-        )
-        .with_instructions(
-            "Sentinel MCP gateway: the tools of your organisation's MCP servers, named \
-             server__tool. Every call is checked against policy; a refused or held call returns \
-             an error result that says why.",
-        );
-        info.server_info = Implementation::new("sentinel", env!("CARGO_PKG_VERSION"));
-        info.protocol_version = MAX_PROTOCOL;
-        info
+        server_config()
     }
 
     fn supported_protocol_versions(&self) -> std::borrow::Cow<'static, [ProtocolVersion]> {
-        std::borrow::Cow::Borrowed(ProtocolVersion::known_up_to(&MAX_PROTOCOL))
+        protocol_versions()
     }
 
     async fn list_tools(
@@ -146,15 +156,8 @@ impl ServerHandler for SessionHandler {
     ) -> Result<ListToolsResult, McpError> {
         let session = self.session(&ctx).await?;
         let gw = &self.gateway;
-        let upstreams = gw
-            .upstreams(session.caller.tenant_id)
-            .await
-            .map_err(internal)?;
         let mut tools = Vec::new();
-        for upstream in upstreams {
-            let Ok(live) = upstream.live(gw.config.connect_timeout()).await else {
-                continue; // An upstream that is down offers nothing until it is back.
-            };
+        for (upstream, live) in self.live_upstreams(&session).await? {
             for offered in live.tools.iter().filter(|t| t.pinned) {
                 let name = namespaced_tool(&upstream.server.name, &offered.tool.name);
                 let probe = self.probe(&session, name.clone(), &upstream.server.name);
@@ -183,16 +186,8 @@ impl ServerHandler for SessionHandler {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListPromptsResult, McpError> {
         let session = self.session(&ctx).await?;
-        let gw = &self.gateway;
         let mut prompts = Vec::new();
-        for upstream in gw
-            .upstreams(session.caller.tenant_id)
-            .await
-            .map_err(internal)?
-        {
-            let Ok(live) = upstream.live(gw.config.connect_timeout()).await else {
-                continue;
-            };
+        for (upstream, live) in self.live_upstreams(&session).await? {
             if let Ok(list) = live.peer.list_all_prompts().await {
                 prompts.extend(list.into_iter().map(|mut p| {
                     p.name = namespaced_tool(&upstream.server.name, &p.name);
@@ -224,16 +219,8 @@ impl ServerHandler for SessionHandler {
         ctx: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
         let session = self.session(&ctx).await?;
-        let gw = &self.gateway;
         let mut resources = Vec::new();
-        for upstream in gw
-            .upstreams(session.caller.tenant_id)
-            .await
-            .map_err(internal)?
-        {
-            let Ok(live) = upstream.live(gw.config.connect_timeout()).await else {
-                continue;
-            };
+        for (_, live) in self.live_upstreams(&session).await? {
             if let Ok(list) = live.peer.list_all_resources().await {
                 resources.extend(list);
             }
@@ -249,14 +236,7 @@ impl ServerHandler for SessionHandler {
         let session = self.session(&ctx).await?;
         let gw = &self.gateway;
         // The upstream that lists the resource serves it.
-        for upstream in gw
-            .upstreams(session.caller.tenant_id)
-            .await
-            .map_err(internal)?
-        {
-            let Ok(live) = upstream.live(gw.config.connect_timeout()).await else {
-                continue;
-            };
+        for (upstream, live) in self.live_upstreams(&session).await? {
             let listed = live
                 .peer
                 .list_all_resources()
@@ -298,6 +278,26 @@ impl ServerHandler for SessionHandler {
 }
 
 impl SessionHandler {
+    /// The session's tenant's upstreams that are up (one that is down offers nothing until it
+    /// is back).
+    async fn live_upstreams(
+        &self,
+        session: &Session,
+    ) -> Result<Vec<(Arc<crate::upstream::Upstream>, Arc<crate::upstream::Live>)>, McpError> {
+        let gw = &self.gateway;
+        let mut out = Vec::new();
+        for upstream in gw
+            .upstreams(session.caller.tenant_id)
+            .await
+            .map_err(internal)?
+        {
+            if let Ok(live) = upstream.live(gw.config.connect_timeout()).await {
+                out.push((upstream, live));
+            }
+        }
+        Ok(out)
+    }
+
     async fn live(
         &self,
         session: &Session,

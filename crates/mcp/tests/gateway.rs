@@ -362,3 +362,60 @@ async fn the_gateway_needs_an_agent_key() {
     let operator = env.client(&env.operator_key).await;
     assert!(operator.list_all_tools().await.is_err());
 }
+
+#[tokio::test]
+async fn the_stdio_bridge_relays_a_governed_session() {
+    let env = Env::start(0).await;
+    env.add_server("fixture", stdio_fixture(json!({}))).await;
+    // The bridge serves MCP on a byte stream (stdin/stdout in `sentinel mcp stdio`); an rmcp
+    // client speaks to it over a pipe.
+    let (bridge_side, client_side) = tokio::io::duplex(64 * 1024);
+    let url = format!("{}/mcp", env.base);
+    let key = env.agent_key.clone();
+    tokio::spawn(async move {
+        let (r, w) = tokio::io::split(bridge_side);
+        sentinel_mcp::bridge::run(&url, &key, (r, w)).await
+    });
+    let (r, w) = tokio::io::split(client_side);
+    let client = rmcp::ServiceExt::serve(rmcp::model::ClientConfig::default(), (r, w))
+        .await
+        .unwrap();
+    assert!(tool_names(&client)
+        .await
+        .contains(&"fixture__echo".to_string()));
+    assert_eq!(
+        text(&call(&client, "fixture__echo", json!({"text": "via stdio"})).await),
+        "via stdio"
+    );
+    let denied = call(
+        &client,
+        "fixture__send_email",
+        json!({"to": "x@competitor.example", "body": "b"}),
+    )
+    .await;
+    assert!(is_error(&denied) && text(&denied).contains("mail to competitors is not allowed"));
+}
+
+#[tokio::test]
+async fn the_baseline_bundle_tests_pass_including_sink_holding() {
+    // What `sentinel policy test policies/baseline` runs, through the server's test endpoint.
+    let env = Env::start(0).await;
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies/baseline");
+    let mut modules = serde_json::Map::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let name = entry.file_name().to_string_lossy().to_string();
+        modules.insert(name, json!(std::fs::read_to_string(entry.path()).unwrap()));
+    }
+    assert!(modules.contains_key("session_test.rego"));
+    let v = env
+        .call(
+            Method::POST,
+            "/v1/tenants/acme/policies/test",
+            &env.admin_key,
+            Some(json!({"modules": modules, "data": {}})),
+        )
+        .await;
+    assert_eq!(v["failed"], 0, "{v}");
+    assert_eq!(v["errored"], 0, "{v}");
+    assert!(v["passed"].as_u64().unwrap() >= 12, "{v}");
+}

@@ -32,6 +32,7 @@ use crate::problem::Problem;
         (name = "events", description = "The live event stream: SSE and WebSocket"),
         (name = "webhooks", description = "Notifications: signed webhooks (generic JSON or Slack) and their delivery log"),
         (name = "secrets", description = "Write-only credentials that upstream calls use as ${secret:NAME}"),
+        (name = "mcp", description = "The MCP gateway's upstream servers and pinned tool definitions (agents connect to /mcp)"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]

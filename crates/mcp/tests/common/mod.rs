@@ -51,11 +51,16 @@ impl Env {
     pub async fn start(approval_wait: u64) -> Env {
         let (db_dir, url) = sentinel_testkit::sqlite();
         let data = tempfile::tempdir().unwrap();
-        let mut config = sentinel_server::Config::default();
-        config.data_dir = data.path().to_path_buf();
-        config.database_url = Some(url);
-        config.mcp.approval_wait_seconds = approval_wait;
-        config.mcp.max_backoff_seconds = 1;
+        let config = sentinel_server::Config {
+            data_dir: data.path().to_path_buf(),
+            database_url: Some(url),
+            mcp: sentinel_mcp::McpConfig {
+                approval_wait_seconds: approval_wait,
+                max_backoff_seconds: 1,
+                ..Default::default()
+            },
+            ..Default::default()
+        };
         let state = sentinel_server::AppState::open(&config).await.unwrap();
         let admin_key = sentinel_server::bootstrap::ensure_admin_key(
             state.store.as_ref(),

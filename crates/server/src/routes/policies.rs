@@ -200,7 +200,7 @@ async fn make_active(
         )
         .await?;
     state.pipeline.policies.activate(access.tenant.id, policy);
-    crate::cluster::announce(&state).await;
+    crate::cluster::announce(state).await;
     state.pipeline.events.publish(
         sentinel_pipeline::events::kinds::POLICY_ACTIVATED,
         Some(access.tenant.id),
