@@ -22,7 +22,7 @@ BIN="$CARGO_TARGET_DIR/release"
 LOG="$(mktemp -d)"
 
 echo "== build (release)"
-cargo build --release -q -p sentinel-cli -p sentinel-bench
+cargo build --release -q -p sentinel-cli -p sentinel-mcp -p sentinel-bench
 
 echo "== machine"
 echo "date:  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -39,6 +39,9 @@ echo "== in-process decide()"
 echo "== HTTP /v1/check"
 "$BIN/check_load" --duration "$DURATION" --runs "$RUNS" --connections "$CONNECTIONS" \
   --sentinel "$BIN/sentinel" | tee "$LOG/check.txt"
+
+echo "== MCP gateway: tools/call added latency vs the same upstream directly"
+"$BIN/mcp_latency" --calls "$(( ITERATIONS / 10 ))" --loads 1,4,16 | tee "$LOG/mcp.txt"
 
 echo
 echo "== summary (medians of $RUNS runs; targets from DESIGN.md)"
