@@ -22,7 +22,7 @@ BIN="$CARGO_TARGET_DIR/release"
 LOG="$(mktemp -d)"
 
 echo "== build (release)"
-cargo build --release -q -p sentinel-cli -p sentinel-bench
+cargo build --release -q -p sentinel-cli -p sentinel-mcp -p sentinel-bench
 
 echo "== machine"
 echo "date:  $(date -u +%Y-%m-%dT%H:%M:%SZ)"
@@ -42,6 +42,8 @@ echo "== HTTP /v1/check"
 
 echo "== LLM gateway added latency (vs the mock directly; LiteLLM too when /var/tmp/litellm-venv has it)"
 "$BIN/llm_load" --duration "$DURATION" --runs "$RUNS" --connections 16 | tee "$LOG/llm.txt"
+echo "== MCP gateway: tools/call added latency vs the same upstream directly"
+"$BIN/mcp_latency" --calls "$(( ITERATIONS / 10 ))" --loads 1,4,16 | tee "$LOG/mcp.txt"
 
 echo
 echo "== summary (medians of $RUNS runs; targets from DESIGN.md)"

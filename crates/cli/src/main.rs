@@ -10,6 +10,7 @@ mod control;
 mod decisions;
 mod events;
 mod manifest;
+mod mcp;
 mod output;
 mod policy;
 mod policy_test;
@@ -80,6 +81,9 @@ enum Command {
     /// Send a tenant's events to webhooks (generic JSON or Slack); see their deliveries.
     #[command(subcommand)]
     Webhooks(webhooks::WebhookCommand),
+    /// The MCP gateway: upstream MCP servers, pinned tool definitions, and a stdio bridge.
+    #[command(subcommand)]
+    Mcp(mcp::McpCommand),
     /// Write-only credentials that MCP servers and LLM providers are called with.
     #[command(subcommand)]
     Secrets(secrets::SecretCommand),
@@ -116,6 +120,7 @@ fn main() -> ExitCode {
             Command::Manifest(c) => manifest::manifest(c).map(done),
             Command::Events(c) => events::events(c).await.map(done),
             Command::Webhooks(c) => webhooks::webhooks(c).await.map(done),
+            Command::Mcp(c) => mcp::mcp(c).await.map(done),
             Command::Secrets(c) => secrets::secrets(c).await.map(done),
             Command::Check(args) => check::check(args).await,
             Command::Decisions(args) => decisions::decisions(args).await.map(done),

@@ -16,6 +16,7 @@ pub mod approval;
 pub mod control;
 pub mod ids;
 pub mod llm;
+pub mod mcp;
 pub mod notify;
 pub mod page;
 pub mod registry;
@@ -25,12 +26,13 @@ pub mod validate;
 
 pub use action::{
     Action, ActionContext, ActionKind, AuditRef, Decision, Obligations, Outcome, PolicyRef,
-    QuotaState, Target,
+    Provenance, QuotaState, Target,
 };
 pub use approval::{Approval, ApprovalStatus, ApprovalVote};
 pub use control::{DecisionRecord, Kill, KillScope, PolicyActivation, PolicyRevision};
 pub use ids::new_id;
 pub use llm::{LlmUsage, UsagePeriod, UsageQuery, UsageRow};
+pub use mcp::{McpServer, McpServerPatch, McpTransport, NewMcpServer, PinStatus, ToolPin};
 pub use notify::{Delivery, DeliveryStatus, Webhook, WebhookFormat};
 pub use page::{Page, PageRequest};
 pub use registry::*;

@@ -62,7 +62,7 @@ pub struct Pipeline {
     pub quotas: QuotaBook,
     /// Live events: decisions here, and whatever the server publishes (kills, activations).
     pub events: Arc<EventBus>,
-    registry: RegistryCache,
+    pub(crate) registry: RegistryCache,
     pub(crate) scanner: Arc<dyn ActionScanner>,
     recorder: DecisionRecorder,
     audit: Option<Arc<AuditLog>>,

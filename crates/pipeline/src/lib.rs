@@ -19,6 +19,7 @@ mod guard_scanner;
 mod input;
 mod kill_switch;
 mod policies;
+mod preview;
 mod quotas;
 mod recorder;
 mod registry_cache;

@@ -44,6 +44,8 @@ pub struct Config {
     pub webhook_max_attempts: u32,
     /// Wait before the first retry of a webhook delivery; it doubles with each retry.
     pub webhook_backoff_ms: u64,
+    /// The MCP gateway (`[mcp]`): approval wait, upstream timeouts.
+    pub mcp: sentinel_mcp::McpConfig,
     /// How often this node re-reads kills and active policies that other nodes sharing its
     /// database changed. On PostgreSQL, change notices (`NOTIFY`) apply them at once; the poll
     /// covers notices lost to a dropped connection.
@@ -78,6 +80,7 @@ impl Default for Config {
             public_url: None,
             webhook_max_attempts: 8,
             webhook_backoff_ms: 1000,
+            mcp: sentinel_mcp::McpConfig::default(),
             cluster_sync_ms: 1000,
             llm: Default::default(),
         }

@@ -33,6 +33,7 @@ use crate::problem::Problem;
         (name = "webhooks", description = "Notifications: signed webhooks (generic JSON or Slack) and their delivery log"),
         (name = "llm", description = "The LLM gateway: OpenAI- and Anthropic-compatible, governed, costed"),
         (name = "secrets", description = "Write-only credentials that upstream calls use as ${secret:NAME}"),
+        (name = "mcp", description = "The MCP gateway's upstream servers and pinned tool definitions (agents connect to /mcp)"),
         (name = "operations", description = "Health, readiness, metrics, this document"),
     )
 )]

@@ -35,6 +35,7 @@ pub fn app(state: AppState) -> Router {
     crate::metrics::recorder();
     let request_id = HeaderName::from_static("x-request-id");
     let (authenticated, _) = crate::routes::authenticated().split_for_parts();
+    let authenticated = crate::routes::mcp_servers::mount(authenticated, &state);
     let authenticated = authenticated.route_layer(middleware::from_fn_with_state(
         state.clone(),
         crate::auth::authenticate,

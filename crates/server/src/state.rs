@@ -27,6 +27,8 @@ pub struct AppState {
     pub notifier: Arc<crate::notify::Notifier>,
     /// The LLM gateway (`/v1/chat/completions` and friends).
     pub llm: Arc<sentinel_llm::Gateway>,
+    /// The MCP gateway: upstream MCP servers and downstream sessions.
+    pub mcp: Arc<sentinel_mcp::McpGateway>,
     /// Set when the server begins to shut down: ends the event streams, which would otherwise
     /// hold graceful shutdown open.
     pub stopping: Arc<tokio::sync::watch::Sender<bool>>,
@@ -99,8 +101,16 @@ impl AppState {
             guard.clone(),
             Arc::new(sentinel_llm::VaultKeys::new(secrets.clone())),
         ));
+        let mcp = sentinel_mcp::McpGateway::start(
+            pipeline.clone(),
+            store.clone(),
+            guard.clone(),
+            secrets.clone(),
+            config.mcp.clone(),
+        );
         Ok(AppState {
             llm,
+            mcp,
             secrets,
             store,
             keys: KeyCache::default(),

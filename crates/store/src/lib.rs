@@ -23,6 +23,7 @@ mod sql;
 mod sql_approvals;
 mod sql_audit;
 mod sql_llm;
+mod sql_mcp;
 mod sql_secrets;
 mod traits;
 

@@ -725,6 +725,27 @@ impl Store for SqlStore {
         self.llm_spend_since(tenant, agent, since).await
     }
 
+    async fn insert_mcp_server(&self, server: &McpServer) -> Result<()> {
+        self.insert_mcp_server_row(server).await
+    }
+    async fn update_mcp_server(&self, server: &McpServer) -> Result<bool> {
+        self.update_mcp_server_row(server).await
+    }
+    async fn delete_mcp_server(&self, tenant: Uuid, id: Uuid) -> Result<bool> {
+        self.delete_mcp_server_row(tenant, id).await
+    }
+    async fn mcp_servers(&self, tenant: Uuid) -> Result<Vec<McpServer>> {
+        self.mcp_server_rows(tenant).await
+    }
+    async fn put_tool_pin(&self, pin: &ToolPin) -> Result<()> {
+        self.put_tool_pin_row(pin).await
+    }
+    async fn tool_pins(&self, tenant: Uuid, server: &str) -> Result<Vec<ToolPin>> {
+        self.tool_pin_rows(tenant, server).await
+    }
+    async fn delete_tool_pins(&self, tenant: Uuid, server: &str) -> Result<u64> {
+        self.delete_tool_pin_rows(tenant, server).await
+    }
     async fn put_secret(&self, secret: &SealedSecret) -> Result<()> {
         self.put_secret_row(secret).await
     }

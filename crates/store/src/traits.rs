@@ -168,6 +168,17 @@ pub trait Store: Send + Sync + 'static {
         agent: Option<&str>,
         since: OffsetDateTime,
     ) -> Result<u64>;
+    async fn insert_mcp_server(&self, server: &McpServer) -> Result<()>;
+    async fn update_mcp_server(&self, server: &McpServer) -> Result<bool>;
+    async fn delete_mcp_server(&self, tenant: Uuid, id: Uuid) -> Result<bool>;
+    /// The upstream MCP servers of a tenant, by name.
+    async fn mcp_servers(&self, tenant: Uuid) -> Result<Vec<McpServer>>;
+    /// Stores the pin of one upstream tool, replacing the one it had.
+    async fn put_tool_pin(&self, pin: &ToolPin) -> Result<()>;
+    /// The pins of one upstream server's tools, by tool name.
+    async fn tool_pins(&self, tenant: Uuid, server: &str) -> Result<Vec<ToolPin>>;
+    /// Forgets the pins of one upstream server (when the server is deleted).
+    async fn delete_tool_pins(&self, tenant: Uuid, server: &str) -> Result<u64>;
     /// Creates or replaces a tenant secret (the caller seals it).
     async fn put_secret(&self, secret: &SealedSecret) -> Result<()>;
     async fn secret(&self, tenant: Uuid, name: &str) -> Result<Option<SealedSecret>>;

@@ -14,6 +14,7 @@ pub mod health;
 pub mod keys;
 pub mod kills;
 pub mod llm;
+pub mod mcp_servers;
 pub mod policies;
 pub mod provenance;
 pub mod scan;
@@ -40,6 +41,7 @@ pub fn authenticated() -> OpenApiRouter<AppState> {
         .merge(events::routes())
         .merge(webhooks::routes())
         .merge(llm::routes())
+        .merge(mcp_servers::routes())
         .merge(secrets::routes())
         .merge(health::operations())
 }
