@@ -214,13 +214,13 @@ await step('policies: the active bundle in the editor, simulated against history
   await shot('policies', true);
 });
 
-await step('usage: the LLM gateway is not enabled on this server yet', async () => {
+await step('usage: the LLM gateway answers; this test server has recorded no LLM calls yet', async () => {
   await go('Usage');
-  await page.getByTestId('not-enabled').waitFor();
+  await page.getByText('No LLM usage recorded yet.').waitFor();
   await shot('usage');
 });
 
-await step('usage chart (sample rows routed in the browser: this server has no LLM gateway)', async () => {
+await step('usage chart (sample rows routed in the browser: this test server has no LLM deployments)', async () => {
   // Only for the docs' picture of the chart: the answer is the browser's, not the server's.
   const days = ['2026-11-16', '2026-11-17', '2026-11-18', '2026-11-19', '2026-11-20', '2026-11-21', '2026-11-22'];
   const items = days.flatMap((period, i) => [
