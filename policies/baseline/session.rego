@@ -18,7 +18,8 @@ tool_base_name := name if {
 
 sink_tool if input.tool.metadata.sink == true
 
-sink_tool if input.action.target.tool in object.get(data, "sink_tools", [])
+# Undefined when the bundle lists none; no bare `data` access, so the bytecode VM can run it.
+sink_tool if input.action.target.tool in data.sink_tools
 
 sink_tool if {
 	some word in regex.split(`[^a-z]+`, lower(tool_base_name))
