@@ -5,10 +5,9 @@
 mod common;
 
 use std::process::Command;
-use std::time::Duration;
 
 use base64::Engine;
-use common::{Acme, TestServer};
+use common::{checkpoint_of, Acme, TestServer};
 use reqwest::Method;
 use sentinel_audit::checkpoint::Checkpoint;
 use sentinel_audit::merkle::{self, Hash};
@@ -27,28 +26,6 @@ async fn text(s: &TestServer, path: &str, key: &str) -> String {
         .unwrap();
     assert!(r.status().is_success(), "{path}: {}", r.status());
     r.text().await.unwrap()
-}
-
-/// Waits until a checkpoint covers at least `size` entries.
-async fn checkpoint_of(s: &TestServer, size: u64) -> String {
-    for _ in 0..50 {
-        let r = s
-            .http
-            .get(format!("{}/v1/audit/checkpoint", s.base))
-            .bearer_auth(&s.admin_key)
-            .send()
-            .await
-            .unwrap();
-        if r.status() == 200 {
-            let note = r.text().await.unwrap();
-            let n: u64 = note.lines().nth(1).unwrap().parse().unwrap();
-            if n >= size {
-                return note;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no checkpoint of size {size} within 5 s");
 }
 
 fn hash(b64: &Value) -> Hash {

@@ -166,7 +166,7 @@ async fn both_nodes_append_to_one_log_that_verifies() {
     assert!(indexes.iter().all(|i| *i < size));
 
     // The newest checkpoint covers everything and the whole log verifies against it.
-    let checkpoint = loop_checkpoint(&b, size).await;
+    let checkpoint = common::checkpoint_of(&b, size).await;
     let text = |path: &'static str| {
         let b = &b;
         async move {
@@ -210,24 +210,4 @@ async fn races_of(node: &TestServer) -> f64 {
         .find(|l| l.starts_with("sentinel_audit_append_races_total"))
         .and_then(|l| l.split_whitespace().last())
         .map_or(0.0, |v| v.parse().unwrap())
-}
-
-async fn loop_checkpoint(s: &TestServer, size: u64) -> String {
-    for _ in 0..50 {
-        let r = s
-            .http
-            .get(format!("{}/v1/audit/checkpoint", s.base))
-            .bearer_auth(&s.admin_key)
-            .send()
-            .await
-            .unwrap();
-        if r.status() == 200 {
-            let note = r.text().await.unwrap();
-            if note.lines().nth(1).unwrap().parse::<u64>().unwrap() >= size {
-                return note;
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    panic!("no checkpoint of size {size} within 5 s");
 }

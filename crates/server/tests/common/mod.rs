@@ -254,3 +254,25 @@ impl Acme {
         r.ok(200).clone()
     }
 }
+
+/// Waits until a checkpoint covers at least `size` entries.
+pub async fn checkpoint_of(s: &TestServer, size: u64) -> String {
+    for _ in 0..50 {
+        let r = s
+            .http
+            .get(format!("{}/v1/audit/checkpoint", s.base))
+            .bearer_auth(&s.admin_key)
+            .send()
+            .await
+            .unwrap();
+        if r.status() == 200 {
+            let note = r.text().await.unwrap();
+            let n: u64 = note.lines().nth(1).unwrap().parse().unwrap();
+            if n >= size {
+                return note;
+            }
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("no checkpoint of size {size} within 5 s");
+}
