@@ -113,34 +113,29 @@ impl SecretVault {
     /// misconfigured upstream fails loudly instead of being called without its credential.
     pub async fn expand(&self, tenant: Uuid, template: &str) -> Result<String, SecretError> {
         let mut out = String::with_capacity(template.len());
-        let mut rest = template;
-        while let Some(start) = rest.find(TEMPLATE_OPEN) {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + TEMPLATE_OPEN.len()..];
-            let end = after.find('}').ok_or(SecretError::Unterminated)?;
-            let name = &after[..end];
-            let value = self
-                .reveal(tenant, name)
-                .await?
-                .ok_or_else(|| SecretError::Missing(name.to_string()))?;
-            out.push_str(&value);
-            rest = &after[end + 1..];
+        for part in parts(template)? {
+            match part {
+                Part::Text(text) => out.push_str(text),
+                Part::Secret(name) => out.push_str(
+                    &self
+                        .reveal(tenant, name)
+                        .await?
+                        .ok_or_else(|| SecretError::Missing(name.to_string()))?,
+                ),
+            }
         }
-        out.push_str(rest);
         Ok(out)
     }
 
     /// The names a template refers to, for checking configuration before it is used.
     pub fn references(template: &str) -> Result<Vec<&str>, SecretError> {
-        let mut names = Vec::new();
-        let mut rest = template;
-        while let Some(start) = rest.find(TEMPLATE_OPEN) {
-            let after = &rest[start + TEMPLATE_OPEN.len()..];
-            let end = after.find('}').ok_or(SecretError::Unterminated)?;
-            names.push(&after[..end]);
-            rest = &after[end + 1..];
-        }
-        Ok(names)
+        Ok(parts(template)?
+            .into_iter()
+            .filter_map(|p| match p {
+                Part::Secret(name) => Some(name),
+                Part::Text(_) => None,
+            })
+            .collect())
     }
 
     fn aad(tenant: Uuid, name: &str) -> Vec<u8> {
@@ -188,6 +183,27 @@ impl SecretVault {
             .map_err(|_| unreadable())?;
         String::from_utf8(plain).map_err(|_| unreadable())
     }
+}
+
+/// A piece of a template: literal text, or a `${secret:NAME}` reference.
+enum Part<'a> {
+    Text(&'a str),
+    Secret(&'a str),
+}
+
+/// Splits a template into text and references; an unterminated reference is an error.
+fn parts(template: &str) -> Result<Vec<Part<'_>>, SecretError> {
+    let mut parts = Vec::new();
+    let mut rest = template;
+    while let Some(start) = rest.find(TEMPLATE_OPEN) {
+        parts.push(Part::Text(&rest[..start]));
+        let after = &rest[start + TEMPLATE_OPEN.len()..];
+        let end = after.find('}').ok_or(SecretError::Unterminated)?;
+        parts.push(Part::Secret(&after[..end]));
+        rest = &after[end + 1..];
+    }
+    parts.push(Part::Text(rest));
+    Ok(parts)
 }
 
 #[cfg(test)]
