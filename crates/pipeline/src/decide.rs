@@ -18,7 +18,8 @@ use crate::{
 #[derive(Debug, Clone)]
 pub struct PipelineConfig {
     pub policy_timeout: Duration,
-    /// Which evaluator decides (see [`Evaluator`]): the interpreter unless chosen otherwise.
+    /// Which evaluator decides (see [`Evaluator`]): `auto`, the bytecode VM for bundles proven
+    /// conflict-free, unless chosen otherwise.
     pub evaluator: Evaluator,
     /// Answer only once the decision's audit entry is durable (the default). When false, the
     /// entry is written in the background and a crash can lose the newest decisions.
@@ -30,7 +31,7 @@ impl Default for PipelineConfig {
     fn default() -> Self {
         PipelineConfig {
             policy_timeout: Duration::from_millis(100),
-            evaluator: Evaluator::Interpreter,
+            evaluator: Evaluator::Auto,
             audit_strict: true,
             approvals: ApprovalConfig::default(),
         }
@@ -400,11 +401,13 @@ impl Pipeline {
             quota: quota.as_ref(),
             now,
         });
-        *record_input = doc.clone();
+        // Converted from a reference: the document itself goes to the decision log uncopied.
+        let value = sentinel_policy::value_of(&doc);
+        *record_input = doc;
 
         // Shadow evaluation: recorded beside the real one, never enforced.
         if let Some(candidate) = self.policies.shadow(tenant.id) {
-            *shadow_out = match candidate.compiled.evaluate(doc.clone().into()) {
+            *shadow_out = match candidate.compiled.evaluate(value.clone()) {
                 Ok(v) => {
                     serde_json::json!({"revision": candidate.compiled.revision(), "outcome": v.outcome, "reasons": v.reasons})
                 }
@@ -417,7 +420,7 @@ impl Pipeline {
         // Policy.
         let verdict = policy
             .compiled
-            .evaluate(doc.into())
+            .evaluate(value)
             .map_err(|e| deny(format!("denied because the policy could not decide: {e}")))?;
         let policy_ref = Some(PolicyRef {
             bundle: tenant.slug.clone(),

@@ -23,18 +23,15 @@ known_risk(level) if input.tool.risk == level
 # the model.
 known_risk("warning") if input.action.kind == "llm_request"
 
-default risk := "critical"
-
-risk := "warning" if {
-	not known_risk("critical")
+# One else chain, not several definitions: its branches are exclusive, so the rule provably
+# cannot produce two values and the bundle may run on the bytecode VM (docs/policies.md).
+risk := "critical" if {
+	known_risk("critical")
+} else := "warning" if {
 	known_risk("warning")
-}
-
-risk := "safe" if {
-	not known_risk("critical")
-	not known_risk("warning")
+} else := "safe" if {
 	known_risk("safe")
-}
+} else := "critical"
 
 deny contains msg if {
 	input.tool.is_active == false
@@ -46,23 +43,17 @@ approval contains msg if {
 	msg := sprintf("%s is CRITICAL and needs a human", [input.action.target.tool])
 }
 
-default outcome := "allow"
-
-outcome := "deny" if count(deny) > 0
-
-outcome := "approval_required" if {
-	count(deny) == 0
+outcome := "deny" if {
+	count(deny) > 0
+} else := "approval_required" if {
 	count(approval) > 0
-}
+} else := "allow"
 
-reasons := sort(deny) if count(deny) > 0
-
-reasons := sort(approval) if {
-	count(deny) == 0
+reasons := sort(deny) if {
+	count(deny) > 0
+} else := sort(approval) if {
 	count(approval) > 0
-}
-
-default reasons := []
+} else := []
 
 redactions := sort([p | some p in data.sentinel.redact])
 

@@ -27,7 +27,7 @@ impl Default for Limits {
     fn default() -> Self {
         Limits {
             timeout: Duration::from_millis(100),
-            evaluator: Evaluator::Interpreter,
+            evaluator: Evaluator::Auto,
         }
     }
 }
@@ -36,14 +36,17 @@ impl Default for Limits {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Evaluator {
+    /// The bytecode VM for every bundle that provably cannot produce conflicting values (see
+    /// [`crate::conflicts`]), the interpreter for the rest: the VM's speed with OPA's
+    /// fail-closed semantics.
+    #[default]
+    Auto,
     /// The tree-walking interpreter: OPA's semantics, including its run-time errors (two
     /// definitions of a complete rule that disagree are an error, so the action is denied).
-    #[default]
     Interpreter,
-    /// regorus's register VM: 2–5× faster here, but it resolves such conflicts silently (the
-    /// rule becomes undefined or takes one of the values) where OPA reports an error, so a
-    /// conflicting rule can fail open. For bundles whose rules cannot conflict. Bundles the
-    /// VM's compiler refuses run on the interpreter.
+    /// regorus's register VM for every bundle its compiler accepts, proven conflict-free or
+    /// not: it resolves a conflict silently (the rule becomes undefined or takes one of the
+    /// values) where OPA reports an error, so a conflicting rule can fail open.
     Vm,
 }
 
@@ -117,11 +120,17 @@ impl CompiledPolicy {
         }
         let compiled = match limits.evaluator {
             Evaluator::Vm => to_bytecode(&engine, &bundle.data),
+            Evaluator::Auto => match crate::conflicts::first_conflict(engine.clone().get_modules()) {
+                None => to_bytecode(&engine, &bundle.data),
+                Some(c) => Err(anyhow::anyhow!(
+                    "{c}; the interpreter reports such a conflict as an error (and denies), the bytecode VM would not"
+                )),
+            },
             Evaluator::Interpreter => Err(anyhow::anyhow!("the interpreter was chosen")),
         };
         let (bytecode, interpreted_because) = match compiled {
             Ok(b) => (Some(b), None),
-            Err(e) if limits.evaluator == Evaluator::Interpreter => (None, Some(e.to_string())),
+            Err(e) if limits.evaluator != Evaluator::Vm => (None, Some(e.to_string())),
             Err(e) => {
                 tracing::warn!(revision = %bundle.revision(), error = %e, "policy runs on the interpreter: the bytecode compiler refused it");
                 (None, Some(e.to_string()))

@@ -21,6 +21,7 @@
 
 mod bundle;
 mod compiled;
+pub mod conflicts;
 mod coverage;
 mod error;
 mod testing;
@@ -31,6 +32,12 @@ pub use compiled::{CompiledPolicy, Evaluator, Limits};
 pub use coverage::RuleRef;
 pub use error::{PolicyError, SourceError};
 pub use regorus::Value;
+
+/// The policy-engine value of a JSON document, converted by reference (no copy of the JSON
+/// first). JSON always converts; `Undefined` would only come from a malformed number.
+pub fn value_of(json: &serde_json::Value) -> Value {
+    serde::Deserialize::deserialize(json).unwrap_or(Value::Undefined)
+}
 pub use testing::{TestOutcome, TestReport};
 pub use verdict::{Outcome, Verdict};
 

@@ -24,8 +24,10 @@ pub struct Config {
     pub metrics_public: bool,
     /// Time limit for one policy evaluation; past it the action is denied.
     pub policy_timeout_ms: u64,
-    /// `interpreter` (OPA's semantics, the default) or `vm` (regorus's bytecode VM: faster,
-    /// but conflicting rule values resolve silently instead of denying; see docs/policies.md).
+    /// `auto` (the default: regorus's bytecode VM for bundles that provably cannot produce
+    /// conflicting values, the interpreter for the rest), `interpreter` (always OPA's
+    /// semantics) or `vm` (the VM whenever its compiler accepts the bundle, where a conflicting
+    /// rule resolves silently instead of denying; see docs/policies.md).
     pub policy_evaluator: sentinel_policy::Evaluator,
     /// The audit log's name: the first line of every checkpoint and the key name in its
     /// signature. Fixed when the signing key is created on first start.
@@ -72,7 +74,7 @@ impl Default for Config {
             max_body_bytes: 1024 * 1024,
             metrics_public: false,
             policy_timeout_ms: 100,
-            policy_evaluator: sentinel_policy::Evaluator::Interpreter,
+            policy_evaluator: sentinel_policy::Evaluator::Auto,
             audit_origin: "sentinel.local/audit".into(),
             audit_strict: true,
             approval_ttl_seconds: 15 * 60,

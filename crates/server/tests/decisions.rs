@@ -13,11 +13,12 @@ async fn each_outcome_with_its_reasons() {
     each_outcome(Acme::on(TestServer::sqlite().await).await).await;
 }
 
-/// The same decisions on regorus's bytecode VM (`policy_evaluator = "vm"`).
+/// The same decisions on regorus's interpreter (`policy_evaluator = "interpreter"`); the
+/// default, `auto`, runs the shipped bundles on the bytecode VM.
 #[tokio::test]
-async fn each_outcome_with_its_reasons_on_the_vm() {
+async fn each_outcome_with_its_reasons_on_the_interpreter() {
     let config = sentinel_server::Config {
-        policy_evaluator: sentinel_policy::Evaluator::Vm,
+        policy_evaluator: sentinel_policy::Evaluator::Interpreter,
         ..Default::default()
     };
     let (dir, url) = sentinel_testkit::sqlite();
@@ -293,6 +294,34 @@ async fn policy_lifecycle_validate_test_push_activate_rollback() {
         .post("/v1/tenants/acme/policies", &s.admin_key, broken)
         .await;
     assert_eq!(r.problem(422)["field"], "modules.bad.rego");
+
+    // Validation says which evaluator a bundle gets: the VM when no rule can produce
+    // conflicting values, else the interpreter and the rule that could.
+    let v = s
+        .post(
+            "/v1/tenants/acme/policies/validate",
+            &s.admin_key,
+            shipped_bundle("sre"),
+        )
+        .await;
+    assert_eq!(v.ok(200)["evaluator"], json!({"engine": "vm"}));
+    let conflicting = json!({"modules": {"p.rego": "package sentinel\n\nlabel := y if { some y in input.action.arguments.list }\n\ndeny contains label if input.action.arguments.x\n"}});
+    let v = s
+        .post(
+            "/v1/tenants/acme/policies/validate",
+            &s.admin_key,
+            conflicting,
+        )
+        .await;
+    let v = v.ok(200);
+    assert_eq!(v["evaluator"]["engine"], "interpreter");
+    assert!(
+        v["evaluator"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("data.sentinel.label (p.rego:3)"),
+        "{v}"
+    );
 
     let tests = s
         .post(

@@ -37,6 +37,33 @@ pub struct Validation {
     pub valid: bool,
     pub revision: String,
     pub errors: Vec<SourceError>,
+    /// How a valid bundle would be evaluated under this server's `policy_evaluator`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluator: Option<EvaluatorChoice>,
+}
+
+/// Which evaluator decides for a bundle, and why not the bytecode VM when it is not.
+#[derive(Serialize, ToSchema)]
+pub struct EvaluatorChoice {
+    /// `vm` (regorus's bytecode VM) or `interpreter`.
+    pub engine: &'static str,
+    /// Why the interpreter: the rule that could produce conflicting values, with its
+    /// `file:line`, the VM compiler's refusal, or the server's configuration.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}
+
+impl EvaluatorChoice {
+    fn of(compiled: &sentinel_policy::CompiledPolicy) -> EvaluatorChoice {
+        EvaluatorChoice {
+            engine: if compiled.on_bytecode() {
+                "vm"
+            } else {
+                "interpreter"
+            },
+            reason: compiled.interpreted_because().map(String::from),
+        }
+    }
 }
 
 #[derive(Serialize, ToSchema)]
@@ -199,6 +226,7 @@ async fn make_active(
             },
         )
         .await?;
+    let evaluator = EvaluatorChoice::of(&policy.compiled);
     state.pipeline.policies.activate(access.tenant.id, policy);
     crate::cluster::announce(state).await;
     state.pipeline.events.publish(
@@ -207,7 +235,8 @@ async fn make_active(
         None,
         serde_json::json!({"bundle": access.tenant.slug, "revision": revision, "by": access.caller.key_id}),
     );
-    tracing::info!(tenant = %access.tenant.slug, %revision, "policy activated");
+    tracing::info!(tenant = %access.tenant.slug, %revision, evaluator = evaluator.engine,
+        why = evaluator.reason.as_deref().unwrap_or(""), "policy activated");
     Ok(())
 }
 
@@ -271,15 +300,17 @@ async fn validate(
 ) -> Json<Validation> {
     let revision = bundle.revision();
     match state.pipeline.compile(&bundle) {
-        Ok(_) => Json(Validation {
+        Ok(policy) => Json(Validation {
             valid: true,
             revision,
             errors: vec![],
+            evaluator: Some(EvaluatorChoice::of(&policy.compiled)),
         }),
         Err(PolicyError::Invalid(errors)) => Json(Validation {
             valid: false,
             revision,
             errors,
+            evaluator: None,
         }),
         Err(other) => Json(Validation {
             valid: false,
@@ -290,6 +321,7 @@ async fn validate(
                 col: 0,
                 message: other.to_string(),
             }],
+            evaluator: None,
         }),
     }
 }
