@@ -11,6 +11,7 @@ use rmcp::service::RunningService;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{RoleClient, ServiceExt};
+use sentinel_mcp::http_client::{HttpClient, HttpOptions};
 use serde_json::{json, Value};
 
 pub struct Env {
@@ -214,8 +215,9 @@ impl Env {
     pub async fn client(&self, key: &str) -> RunningService<RoleClient, ClientConfig> {
         let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", self.base))
             .auth_header(key.to_string());
+        let http = HttpClient::new(&HttpOptions::default()).unwrap();
         ClientConfig::default()
-            .serve(StreamableHttpClientTransport::from_config(config))
+            .serve(StreamableHttpClientTransport::with_client(http, config))
             .await
             .expect("an MCP session with the gateway")
     }
