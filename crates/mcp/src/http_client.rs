@@ -96,24 +96,27 @@ impl From<reqwest::Error> for HttpError {
             source = s.source();
         }
         let mut message = parts.join(": ");
-        if is_untrusted(&message) {
-            message.push_str(
-                " (the server's certificate is not trusted: if a private CA issued it, register \
-                 that CA's certificate as transport.ca_cert_pem)",
-            );
+        if let Some(hint) = certificate_hint(&message) {
+            message.push_str(" (");
+            message.push_str(hint);
+            message.push(')');
         }
         HttpError(message)
     }
 }
 
-fn is_untrusted(message: &str) -> bool {
-    [
-        "UnknownIssuer",
-        "invalid peer certificate",
-        "certificate verify failed",
-    ]
-    .iter()
-    .any(|m| message.contains(m))
+/// What to do about a certificate rustls does not trust. (Its other certificate errors, a
+/// wrong name or an expired certificate, already say what is wrong in plain words.)
+fn certificate_hint(message: &str) -> Option<&'static str> {
+    // BadSignature: a CA of the issuer's name is trusted, but it is not the one that signed
+    // (another CA of the same name, or one since rotated).
+    let unchained = ["UnknownIssuer", "BadSignature"]
+        .iter()
+        .any(|e| message.contains(e));
+    (message.contains("invalid peer certificate") && unchained).then_some(
+        "the server's certificate is not trusted: if a private CA issued it, register that CA's \
+         certificate as transport.ca_cert_pem",
+    )
 }
 
 fn client_error(e: reqwest::Error) -> StreamableHttpError<HttpError> {
@@ -555,13 +558,11 @@ impl StreamableHttpClient for HttpClient {
             .map(str::to_string);
 
         if !status.is_success() {
-            let limited = status_error(&response);
             // A 429 is only a rate limit, and a non-JSON failure has no JSON-RPC error to keep.
-            if let Some(e) = &limited {
-                if !json || status == StatusCode::TOO_MANY_REQUESTS {
-                    return Err(HttpStatusError::new(e.status, e.retry_after.clone()).into());
-                }
-            }
+            let limited = match status_error(&response) {
+                Some(e) if !json || status == StatusCode::TOO_MANY_REQUESTS => return Err(e.into()),
+                other => other,
+            };
             let body = match self.body(response, MAX_ERROR_BODY).await {
                 Ok(body) => body,
                 Err(e) => return Err(limited.map(Into::into).unwrap_or(e)),
@@ -739,6 +740,14 @@ mod tests {
             "mcp-protocol-version"
         )));
         assert!(!is_reserved(&http::header::AUTHORIZATION));
+    }
+
+    #[test]
+    fn certificate_errors_say_what_to_do() {
+        let hint = certificate_hint("invalid peer certificate: UnknownIssuer").unwrap();
+        assert!(hint.contains("ca_cert_pem"));
+        assert!(certificate_hint("invalid peer certificate: BadSignature").is_some());
+        assert_eq!(certificate_hint("connection refused"), None);
     }
 
     #[test]

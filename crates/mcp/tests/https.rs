@@ -58,22 +58,6 @@ fn new_pki() -> Pki {
     }
 }
 
-/// The fixture over plain HTTP on loopback; returns its address.
-async fn start_fixture() -> (tokio::process::Child, String) {
-    let mut child = tokio::process::Command::new(fixture())
-        .args(["--http", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap());
-    let mut addr = String::new();
-    tokio::io::AsyncBufReadExt::read_line(&mut out, &mut addr)
-        .await
-        .unwrap();
-    (child, addr.trim().to_string())
-}
-
 /// TLS in front of `backend`, as a TLS-terminating proxy would put it; what clients send
 /// (decrypted) is kept in `seen`, so the test can check the headers that arrived.
 async fn tls_front(
@@ -135,7 +119,7 @@ async fn down(env: &Env, name: &str) -> Value {
 #[tokio::test]
 async fn an_https_upstream_with_a_private_ca_works_and_without_it_is_untrusted() {
     let pki = new_pki();
-    let (_fixture, plain) = start_fixture().await;
+    let (_fixture, plain) = http_fixture().await;
     let seen = Arc::new(Mutex::new(Vec::new()));
     let front = tls_front(pki.server.clone(), plain, seen.clone()).await;
     let url = format!("https://{front}/mcp");
@@ -206,7 +190,24 @@ async fn an_https_upstream_with_a_private_ca_works_and_without_it_is_untrusted()
     let refused = call(&client, "untrusted__echo", json!({"text": "x"})).await;
     assert!(is_error(&refused), "{}", text(&refused));
 
-    // Another CA's certificate does not make it trusted.
+    // The right CA but another name than the certificate's: refused, saying so.
+    let by_name = url.replace("127.0.0.1", "localhost");
+    env.call(
+        Method::POST,
+        "/v1/tenants/acme/mcp/servers",
+        &env.admin_key,
+        Some(json!({"name": "wrong-name", "transport":
+            {"type": "http", "url": by_name, "ca_cert_pem": pki.ca_pem}})),
+    )
+    .await;
+    let view = down(&env, "wrong-name").await;
+    let error = view["error"].as_str().unwrap();
+    assert!(
+        error.contains(r#"not valid for name "localhost""#),
+        "{error}"
+    );
+
+    // Another CA (of the same name, another key: rustls says BadSignature) is no better.
     let other = new_pki();
     let (status, _) = env
         .try_call(
@@ -219,7 +220,8 @@ async fn an_https_upstream_with_a_private_ca_works_and_without_it_is_untrusted()
     assert!(status.is_success());
     tokio::time::sleep(Duration::from_millis(300)).await;
     let view = down(&env, "untrusted").await;
-    assert!(view["error"].as_str().unwrap().contains("not trusted"));
+    let error = view["error"].as_str().unwrap();
+    assert!(error.contains("not trusted"), "{error}");
 }
 
 #[tokio::test]

@@ -47,6 +47,23 @@ pub fn stdio_fixture(env: Value) -> Value {
     json!({"type": "stdio", "command": fixture(), "env": env})
 }
 
+/// The fixture serving streamable HTTP on a loopback port: the process (killed on drop) and
+/// its address.
+pub async fn http_fixture() -> (tokio::process::Child, String) {
+    let mut child = tokio::process::Command::new(fixture())
+        .args(["--http", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut addr = String::new();
+    tokio::io::AsyncBufReadExt::read_line(&mut out, &mut addr)
+        .await
+        .unwrap();
+    (child, addr.trim().to_string())
+}
+
 impl Env {
     /// A server whose gateway waits `approval_wait` seconds for an operator.
     pub async fn start(approval_wait: u64) -> Env {
