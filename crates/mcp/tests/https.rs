@@ -250,6 +250,44 @@ async fn a_ca_that_is_not_a_certificate_is_refused_at_registration() {
 }
 
 #[tokio::test]
+async fn plain_http_to_another_host_is_flagged() {
+    let env = Env::start(0).await;
+    for (name, url) in [
+        ("remote", "http://mcp.internal.example:8080/mcp"),
+        ("sidecar", "http://127.0.0.1:9/mcp"),
+    ] {
+        env.call(
+            Method::POST,
+            "/v1/tenants/acme/mcp/servers",
+            &env.admin_key,
+            Some(json!({"name": name, "enabled": false,
+                        "transport": {"type": "http", "url": url}})),
+        )
+        .await;
+    }
+    let path = "/v1/tenants/acme/mcp/servers";
+    let remote = env
+        .call(Method::GET, &format!("{path}/remote"), &env.admin_key, None)
+        .await;
+    assert!(
+        remote["warnings"][0]
+            .as_str()
+            .unwrap()
+            .contains("unencrypted"),
+        "{remote}"
+    );
+    let sidecar = env
+        .call(
+            Method::GET,
+            &format!("{path}/sidecar"),
+            &env.admin_key,
+            None,
+        )
+        .await;
+    assert!(sidecar.get("warnings").is_none(), "{sidecar}");
+}
+
+#[tokio::test]
 async fn credentials_do_not_follow_a_redirect_to_another_host() {
     use axum::response::IntoResponse;
     // The host the redirect points at records any request that reaches it.

@@ -56,6 +56,9 @@ pub struct McpServerView {
     pub error: Option<String>,
     /// The tools it offers now (upstream names), when up.
     pub tools: Vec<String>,
+    /// Risks in how it is registered (e.g. plain `http://` to another host).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 async fn view(state: &AppState, server: McpServer, caller: &Principal) -> McpServerView {
@@ -76,11 +79,22 @@ async fn view(state: &AppState, server: McpServer, caller: &Principal) -> McpSer
             }
         }
     }
+    let mut warnings = Vec::new();
+    if let McpTransport::Http { url, .. } = &server.transport {
+        if sentinel_mcp::http_client::is_plaintext_remote(url) {
+            warnings.push(
+                "plain http:// to another host: requests and headers (credentials included) \
+                 cross the network unencrypted; use https://"
+                    .to_string(),
+            );
+        }
+    }
     McpServerView {
         server: as_seen_by(server, caller),
         state: st,
         error,
         tools,
+        warnings,
     }
 }
 
