@@ -21,6 +21,7 @@ use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{RoleClient, ServiceExt};
 use sentinel_bench::flags::Flags;
 use sentinel_bench::stats::Percentiles;
+use sentinel_mcp::http_client::{HttpClient, HttpOptions};
 use serde_json::{json, Value};
 
 type Client = RunningService<RoleClient, ClientConfig>;
@@ -212,8 +213,9 @@ async fn connect(url: &str, key: Option<&str>) -> anyhow::Result<Client> {
     if let Some(k) = key {
         config = config.auth_header(k.to_string());
     }
+    let http = HttpClient::new(&HttpOptions::default()).map_err(anyhow::Error::msg)?;
     Ok(ClientConfig::default()
-        .serve(StreamableHttpClientTransport::from_config(config))
+        .serve(StreamableHttpClientTransport::with_client(http, config))
         .await?)
 }
 

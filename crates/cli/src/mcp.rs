@@ -14,11 +14,13 @@ const PIN_COLUMNS: &[&str] = &["tool", "status", "hash", "offered_hash", "approv
 const ADD_HELP: &str = "\
 Examples:
   sentinel mcp servers add -t acme time --command uvx --arg mcp-server-time
-  sentinel mcp servers add -t acme github --http-url http://github-mcp.internal:8080/mcp \\
-      --header 'Authorization=Bearer ${secret:github_token}'
+  sentinel mcp servers add -t acme github --http-url https://github-mcp.internal/mcp \\
+      --header 'Authorization=Bearer ${secret:github_token}' --ca-cert /etc/pki/corp-ca.pem
 
 Values of --env and --header may name tenant secrets as ${secret:NAME}: they are expanded when
-the server is started, so neither the record nor the agent ever holds the credential.";
+the server is started, so neither the record nor the agent ever holds the credential.
+https:// upstreams are verified against the system's trust store; --ca-cert adds a private CA
+(PEM, stored in the record) for this upstream only.";
 
 const STDIO_HELP: &str = "\
 Example (Claude Desktop's claude_desktop_config.json):
@@ -75,6 +77,9 @@ pub enum ServerCommand {
         /// NAME=VALUE sent with every request to the server (repeat for more)
         #[arg(long)]
         header: Vec<String>,
+        /// PEM file of a private CA that issued the https:// server's certificate
+        #[arg(long, requires = "http_url")]
+        ca_cert: Option<std::path::PathBuf>,
         /// Register it without starting it
         #[arg(long)]
         disabled: bool,
@@ -160,6 +165,7 @@ async fn servers(cmd: ServerCommand) -> anyhow::Result<()> {
             env,
             http_url,
             header,
+            ca_cert,
             disabled,
             client,
         } => {
@@ -167,7 +173,15 @@ async fn servers(cmd: ServerCommand) -> anyhow::Result<()> {
                 (Some(command), _) => json!({"type": "stdio", "command": command, "args": args,
                     "env": pairs("env", &env)?}),
                 (None, Some(url)) => {
-                    json!({"type": "http", "url": url, "headers": pairs("header", &header)?})
+                    let mut t =
+                        json!({"type": "http", "url": url, "headers": pairs("header", &header)?});
+                    if let Some(file) = ca_cert {
+                        let pem = std::fs::read_to_string(&file).map_err(|e| {
+                            anyhow::anyhow!("could not read {}: {e}", file.display())
+                        })?;
+                        t["ca_cert_pem"] = json!(pem);
+                    }
+                    t
                 }
                 (None, None) => anyhow::bail!("give --command or --http-url"),
             };

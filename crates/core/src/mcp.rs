@@ -14,6 +14,9 @@ use crate::validate::{self, FieldError};
 /// Server names are slugs (no `_`), so the first `__` always splits a name unambiguously.
 pub const TOOL_SEPARATOR: &str = "__";
 
+/// Largest `ca_cert_pem` accepted (a bundle of a few dozen certificates).
+pub const MAX_CA_PEM: usize = 64 * 1024;
+
 /// An upstream MCP server of one tenant.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct McpServer {
@@ -44,11 +47,17 @@ pub enum McpTransport {
         #[serde(default)]
         env: BTreeMap<String, String>,
     },
-    /// A streamable-HTTP MCP endpoint.
+    /// A streamable-HTTP MCP endpoint, `https://` (TLS verified against the system's trust
+    /// store, plus `ca_cert_pem`) or plain `http://`.
     Http {
         url: String,
         #[serde(default)]
         headers: BTreeMap<String, String>,
+        /// PEM certificate(s) of a private CA that issued the upstream's certificate, trusted
+        /// for this upstream only and beside the system's roots. Public material, shown to
+        /// every reader of the record; needs an `https://` URL.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ca_cert_pem: Option<String>,
     },
 }
 
@@ -126,11 +135,33 @@ impl McpTransport {
                 }
                 templates("transport.env", env)
             }
-            McpTransport::Http { url, headers } => {
-                if !(url.starts_with("http://") || url.starts_with("https://"))
-                    || url.len() > validate::MAX_TEXT
-                {
+            McpTransport::Http {
+                url,
+                headers,
+                ca_cert_pem,
+            } => {
+                let https = url.starts_with("https://");
+                if !(url.starts_with("http://") || https) || url.len() > validate::MAX_TEXT {
                     return bad("transport.url", "must be an http:// or https:// URL");
+                }
+                if let Some(pem) = ca_cert_pem {
+                    if !https {
+                        return bad("transport.ca_cert_pem", "needs an https:// URL");
+                    }
+                    // A private key pasted by mistake must not be stored (records are shown
+                    // to auditors); the certificates are parsed where TLS is set up.
+                    if pem.contains("PRIVATE KEY") {
+                        return bad(
+                            "transport.ca_cert_pem",
+                            "holds a private key: give the CA's certificate only",
+                        );
+                    }
+                    if pem.len() > MAX_CA_PEM || !pem.contains("-----BEGIN CERTIFICATE-----") {
+                        return bad(
+                            "transport.ca_cert_pem",
+                            "must be PEM CERTIFICATE blocks, at most 64 KiB",
+                        );
+                    }
                 }
                 templates("transport.headers", headers)
             }
@@ -223,5 +254,27 @@ mod tests {
         }))
         .unwrap();
         assert_eq!(bad.validate().unwrap_err().field, "transport.env.A=B");
+    }
+
+    #[test]
+    fn a_private_ca_needs_https_and_no_key() {
+        let server = |url: &str, pem: &str| -> NewMcpServer {
+            serde_json::from_value(serde_json::json!({
+                "name": "s", "transport": {"type": "http", "url": url, "ca_cert_pem": pem}
+            }))
+            .unwrap()
+        };
+        let cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n";
+        assert!(server("https://mcp.internal/mcp", cert).validate().is_ok());
+        for bad in [
+            server("http://mcp.internal/mcp", cert),
+            server("https://mcp.internal/mcp", "hello"),
+            server(
+                "https://mcp.internal/mcp",
+                &format!("{cert}-----BEGIN PRIVATE KEY-----\nMC4\n-----END PRIVATE KEY-----\n"),
+            ),
+        ] {
+            assert_eq!(bad.validate().unwrap_err().field, "transport.ca_cert_pem");
+        }
     }
 }

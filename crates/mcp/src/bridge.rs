@@ -7,6 +7,8 @@ use rmcp::model::*;
 use rmcp::service::RequestContext;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::StreamableHttpClientTransport;
+
+use crate::http_client::{HttpClient, HttpOptions};
 use rmcp::{ErrorData as McpError, Peer, RoleClient, RoleServer, ServerHandler, ServiceExt};
 
 /// Serves MCP on stdin/stdout, forwarding to the gateway at `url` (e.g.
@@ -22,12 +24,20 @@ where
     W: tokio::io::AsyncWrite + Send + Unpin + 'static,
 {
     let config = StreamableHttpClientTransportConfig::with_uri(url).auth_header(key.to_string());
+    // The gateway answers in SSE, so headers come at once even for a call held for approval;
+    // the limit only catches a gateway that stopped answering. TLS trusts the system's roots
+    // (and SSL_CERT_FILE).
+    let http = HttpClient::new(&HttpOptions {
+        response_timeout: std::time::Duration::from_secs(300),
+        ..HttpOptions::default()
+    })
+    .map_err(anyhow::Error::msg)?;
     let client_info = ClientConfig::new(
         ClientCapabilities::default(),
         Implementation::new("sentinel-mcp-stdio", env!("CARGO_PKG_VERSION")),
     );
     let gateway = client_info
-        .serve(StreamableHttpClientTransport::from_config(config))
+        .serve(StreamableHttpClientTransport::with_client(http, config))
         .await
         .map_err(|e| anyhow::anyhow!("could not open an MCP session at {url}: {e}"))?;
     let bridge = Bridge {

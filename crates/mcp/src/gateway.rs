@@ -17,6 +17,7 @@ use tokio::sync::Mutex;
 use uuid::Uuid;
 
 use crate::handler::SessionHandler;
+use crate::http_client::HttpOptions;
 use crate::inventory::Inventory;
 use crate::session::Sessions;
 use crate::upstream::{Supervision, Upstream};
@@ -50,6 +51,12 @@ impl McpGateway {
                 pipeline: pipeline.clone(),
             }),
             max_backoff: Duration::from_secs(config.max_backoff_seconds.max(1)),
+            http: HttpOptions {
+                connect_timeout: config.connect_timeout(),
+                // A JSON-answering upstream sends its headers only when the call is done.
+                response_timeout: config.call_timeout(),
+                ca_cert_pem: None,
+            },
         });
         let gateway = Arc::new(McpGateway {
             pipeline,

@@ -12,6 +12,7 @@
 //! - [`inventory`]: discovered tools are registered and their definitions pinned ([`pin`]).
 //! - [`handler`]: the server an agent sees, one per session ([`session`]).
 //! - [`call`]: `tools/call` through the pipeline; [`results`]: result scanning.
+//! - [`http_client`]: the streamable-HTTP client (reqwest 0.12, rustls, private CAs).
 //! - [`bridge`]: `sentinel mcp stdio`, for clients that only launch a process.
 
 pub mod bridge;
@@ -19,6 +20,7 @@ pub mod call;
 mod config;
 mod gateway;
 pub mod handler;
+pub mod http_client;
 pub mod inventory;
 pub mod pin;
 pub mod results;

@@ -8,15 +8,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use rmcp::model::{ClientCapabilities, ClientConfig, Implementation, Tool};
-use rmcp::service::{NotificationContext, RunningService};
-use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
-use rmcp::transport::{StreamableHttpClientTransport, TokioChildProcess};
+use rmcp::service::{ClientInitializeError, NotificationContext, RunningService};
+use rmcp::transport::TokioChildProcess;
 use rmcp::{ClientHandler, Peer, RoleClient, ServiceExt};
 use sentinel_core::{McpServer, McpTransport};
 use tokio::io::AsyncBufReadExt;
 use tokio::sync::{watch, Notify};
 use tokio_util::sync::CancellationToken;
 
+use crate::http_client::{HttpClient, HttpOptions};
 use crate::inventory::Inventory;
 use crate::SecretExpander;
 
@@ -60,11 +60,22 @@ pub struct Supervision {
     pub secrets: Arc<dyn SecretExpander>,
     pub inventory: Arc<Inventory>,
     pub max_backoff: Duration,
+    /// Timeouts of HTTP upstreams (each adds its own CA).
+    pub http: HttpOptions,
 }
 
 impl Upstream {
     /// Starts supervising `server`: connects now, and again with backoff whenever it fails.
     pub fn start(server: McpServer, sup: Arc<Supervision>) -> Arc<Upstream> {
+        if let McpTransport::Http { url, .. } = &server.transport {
+            if crate::http_client::is_plaintext_remote(url) {
+                tracing::warn!(
+                    server = %server.name,
+                    "MCP upstream is plain http:// to another host: its requests and headers \
+                     (credentials included) cross the network unencrypted; use https://"
+                );
+            }
+        }
         let (tx, rx) = watch::channel(Link::Starting);
         let relist = Arc::new(Notify::new());
         let stop = CancellationToken::new();
@@ -218,6 +229,16 @@ async fn list(
 
 type Running = RunningService<RoleClient, UpstreamClient>;
 
+/// An initialization failure without the transport's Rust type name (rmcp's message has it).
+fn init_error(e: &ClientInitializeError) -> String {
+    match e {
+        ClientInitializeError::TransportError { error, context } => {
+            format!("{} ({context})", error.error)
+        }
+        e => e.to_string(),
+    }
+}
+
 async fn connect(
     server: &McpServer,
     sup: &Supervision,
@@ -257,12 +278,19 @@ async fn connect(
                     }
                 });
             }
-            client
-                .serve(process)
-                .await
-                .map_err(|e| format!("upstream {} did not initialize: {e}", server.name))
+            client.serve(process).await.map_err(|e| {
+                format!(
+                    "upstream {} did not initialize: {}",
+                    server.name,
+                    init_error(&e)
+                )
+            })
         }
-        McpTransport::Http { url, headers } => {
+        McpTransport::Http {
+            url,
+            headers,
+            ca_cert_pem,
+        } => {
             let mut custom = HashMap::new();
             for (k, template) in headers {
                 let value = sup.secrets.expand(tenant, template).await.map_err(|e| {
@@ -277,13 +305,19 @@ async fn connect(
                     .map_err(|_| format!("the value of header {k} is not a header value"))?;
                 custom.insert(name, value);
             }
-            let config =
-                StreamableHttpClientTransportConfig::with_uri(url.as_str()).custom_headers(custom);
-            let transport = StreamableHttpClientTransport::from_config(config);
-            client
-                .serve(transport)
-                .await
-                .map_err(|e| format!("upstream {} did not initialize: {e}", server.name))
+            let http = HttpClient::new(&HttpOptions {
+                ca_cert_pem: ca_cert_pem.clone(),
+                ..sup.http.clone()
+            })
+            .map_err(|e| format!("upstream {}: {e}", server.name))?;
+            let transport = http.transport(url, custom);
+            client.serve(transport).await.map_err(|e| {
+                format!(
+                    "upstream {} did not initialize: {}",
+                    server.name,
+                    init_error(&e)
+                )
+            })
         }
     }
 }

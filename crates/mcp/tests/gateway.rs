@@ -134,21 +134,11 @@ async fn held_calls_wait_for_an_operator_or_name_their_approval() {
 #[tokio::test]
 async fn results_are_redacted_and_injections_taint_the_session() {
     // This time the fixture is a streamable-HTTP upstream.
-    let mut child = tokio::process::Command::new(fixture())
-        .args(["--http", "127.0.0.1:0"])
-        .stdout(std::process::Stdio::piped())
-        .kill_on_drop(true)
-        .spawn()
-        .unwrap();
-    let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap());
-    let mut addr = String::new();
-    tokio::io::AsyncBufReadExt::read_line(&mut out, &mut addr)
-        .await
-        .unwrap();
+    let (_child, addr) = http_fixture().await;
     let env = Env::start(0).await;
     env.add_server(
         "fixture",
-        json!({"type": "http", "url": format!("http://{}/mcp", addr.trim())}),
+        json!({"type": "http", "url": format!("http://{addr}/mcp")}),
     )
     .await;
     let client = env.client(&env.agent_key).await;

@@ -87,6 +87,12 @@ pub async fn serve(
     tracing::info!(listen = %listener.local_addr()?, "sentinel is serving");
     let (stopping_tx, stopping_rx) = tokio::sync::oneshot::channel::<()>();
     let streams = state.stopping.clone();
+    // No Nagle: a response written in pieces (headers, an SSE event, the end of a chunked
+    // body) must not wait for the client's delayed ACK, which costs ~40 ms per response on a
+    // kept-alive connection (measured with the MCP benchmark; see docs/benchmarks.md).
+    let listener = axum::serve::ListenerExt::tap_io(listener, |tcp| {
+        let _ = tcp.set_nodelay(true);
+    });
     let server = axum::serve(listener, app(state)).with_graceful_shutdown(async move {
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");

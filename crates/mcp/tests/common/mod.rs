@@ -11,6 +11,7 @@ use rmcp::service::RunningService;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{RoleClient, ServiceExt};
+use sentinel_mcp::http_client::{HttpClient, HttpOptions};
 use serde_json::{json, Value};
 
 pub struct Env {
@@ -44,6 +45,23 @@ pub fn fixture() -> &'static str {
 
 pub fn stdio_fixture(env: Value) -> Value {
     json!({"type": "stdio", "command": fixture(), "env": env})
+}
+
+/// The fixture serving streamable HTTP on a loopback port: the process (killed on drop) and
+/// its address.
+pub async fn http_fixture() -> (tokio::process::Child, String) {
+    let mut child = tokio::process::Command::new(fixture())
+        .args(["--http", "127.0.0.1:0"])
+        .stdout(std::process::Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .unwrap();
+    let mut out = tokio::io::BufReader::new(child.stdout.take().unwrap());
+    let mut addr = String::new();
+    tokio::io::AsyncBufReadExt::read_line(&mut out, &mut addr)
+        .await
+        .unwrap();
+    (child, addr.trim().to_string())
 }
 
 impl Env {
@@ -214,8 +232,9 @@ impl Env {
     pub async fn client(&self, key: &str) -> RunningService<RoleClient, ClientConfig> {
         let config = StreamableHttpClientTransportConfig::with_uri(format!("{}/mcp", self.base))
             .auth_header(key.to_string());
+        let http = HttpClient::new(&HttpOptions::default()).unwrap();
         ClientConfig::default()
-            .serve(StreamableHttpClientTransport::from_config(config))
+            .serve(StreamableHttpClientTransport::with_client(http, config))
             .await
             .expect("an MCP session with the gateway")
     }

@@ -56,6 +56,9 @@ pub struct McpServerView {
     pub error: Option<String>,
     /// The tools it offers now (upstream names), when up.
     pub tools: Vec<String>,
+    /// Risks in how it is registered (e.g. plain `http://` to another host).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub warnings: Vec<String>,
 }
 
 async fn view(state: &AppState, server: McpServer, caller: &Principal) -> McpServerView {
@@ -76,11 +79,22 @@ async fn view(state: &AppState, server: McpServer, caller: &Principal) -> McpSer
             }
         }
     }
+    let mut warnings = Vec::new();
+    if let McpTransport::Http { url, .. } = &server.transport {
+        if sentinel_mcp::http_client::is_plaintext_remote(url) {
+            warnings.push(
+                "plain http:// to another host: requests and headers (credentials included) \
+                 cross the network unencrypted; use https://"
+                    .to_string(),
+            );
+        }
+    }
     McpServerView {
         server: as_seen_by(server, caller),
         state: st,
         error,
         tools,
+        warnings,
     }
 }
 
@@ -96,6 +110,23 @@ fn as_seen_by(mut server: McpServer, caller: &Principal) -> McpServer {
         }
     }
     server
+}
+
+/// What the record's own validation cannot see: that a private CA's certificates parse.
+fn check_tls(transport: &McpTransport) -> ApiResult<()> {
+    if let McpTransport::Http {
+        ca_cert_pem: Some(pem),
+        ..
+    } = transport
+    {
+        sentinel_mcp::http_client::check_ca_pem(pem).map_err(|message| {
+            ApiError::from(sentinel_core::validate::FieldError {
+                field: "transport.ca_cert_pem".into(),
+                message,
+            })
+        })?;
+    }
+    Ok(())
 }
 
 async fn find(state: &AppState, tenant: uuid::Uuid, id_or_name: &str) -> ApiResult<McpServer> {
@@ -134,6 +165,7 @@ async fn create_server(
     access: TenantAccess<Manage>,
     ValidJson(new): ValidJson<NewMcpServer>,
 ) -> ApiResult<Created<McpServer>> {
+    check_tls(&new.transport)?;
     let now = ids::now();
     let server = McpServer {
         id: new_id(),
@@ -201,6 +233,9 @@ async fn update_server(
     ValidPath(path): ValidPath<(String, String)>,
     ValidJson(patch): ValidJson<McpServerPatch>,
 ) -> ApiResult<Json<McpServer>> {
+    if let Some(t) = &patch.transport {
+        check_tls(t)?;
+    }
     let mut server = find(&state, access.tenant.id, &path.1).await?;
     server.transport = patch.transport.unwrap_or(server.transport);
     server.enabled = patch.enabled.unwrap_or(server.enabled);
