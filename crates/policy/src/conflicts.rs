@@ -55,6 +55,8 @@ struct Branch<'m> {
     key: Option<&'m Expr>,
     /// Variables bound before the body runs: a function's arguments.
     params: Vec<String>,
+    /// Names bound in the body's module: its package's rules and its imports.
+    seed: std::rc::Rc<HashSet<String>>,
 }
 
 /// The first rule, in module order, that could produce conflicting values; `None` when the
@@ -62,9 +64,36 @@ struct Branch<'m> {
 pub fn first_conflict(modules: &[impl std::ops::Deref<Target = Module>]) -> Option<Conflict> {
     let mut rules: Vec<(String, Vec<Definition>)> = Vec::new();
     let mut index: HashMap<String, usize> = HashMap::new();
-    let mut names: HashSet<String> = HashSet::new();
+    // The names a body may use as already-bound values: the rules of its package (of any
+    // kind, from every module) and its module's imports.
+    let mut package_rules: HashMap<String, HashSet<String>> = HashMap::new();
     for module in modules {
         let package = path_of(&module.package.refr).unwrap_or_default();
+        let names = package_rules.entry(package).or_default();
+        for rule in &module.policy {
+            let refr = match rule.as_ref() {
+                Rule::Default { refr, .. } => refr,
+                Rule::Spec { head, .. } => match head {
+                    RuleHead::Compr { refr, .. }
+                    | RuleHead::Set { refr, .. }
+                    | RuleHead::Func { refr, .. } => refr,
+                },
+            };
+            names.insert(root_name(refr));
+        }
+    }
+    for module in modules {
+        let package = path_of(&module.package.refr).unwrap_or_default();
+        let mut seed = package_rules.get(&package).cloned().unwrap_or_default();
+        for import in &module.imports {
+            seed.insert(match &import.r#as {
+                Some(alias) => alias.text().to_string(),
+                None => path_of(&import.refr)
+                    .and_then(|p| p.rsplit('.').next().map(String::from))
+                    .unwrap_or_default(),
+            });
+        }
+        let seed = std::rc::Rc::new(seed);
         for rule in &module.policy {
             let Rule::Spec { span, head, bodies } = rule.as_ref() else {
                 continue; // `default` values never conflict with the rule they default.
@@ -96,7 +125,6 @@ pub fn first_conflict(modules: &[impl std::ops::Deref<Target = Module>]) -> Opti
                 ));
             };
             let name = format!("{package}.{path}");
-            names.insert(path.split('.').next().unwrap_or_default().to_string());
             let head_value = assign.map(|a| a.value.as_ref());
             let mut definitions = Vec::new();
             for body in bodies {
@@ -117,6 +145,7 @@ pub fn first_conflict(modules: &[impl std::ops::Deref<Target = Module>]) -> Opti
                         value,
                         key,
                         params: params.clone(),
+                        seed: seed.clone(),
                     });
             }
             if bodies.is_empty() {
@@ -135,7 +164,7 @@ pub fn first_conflict(modules: &[impl std::ops::Deref<Target = Module>]) -> Opti
     }
     rules
         .iter()
-        .find_map(|(name, definitions)| check_rule(name, definitions, &names))
+        .find_map(|(name, definitions)| check_rule(name, definitions))
 }
 
 /// The value a body yields: its own `else := v`, else the head's.
@@ -143,7 +172,7 @@ fn branch_value<'m>(body: &'m RuleBody, head: Option<&'m Expr>) -> Option<&'m Ex
     body.assign.as_ref().map(|a| a.value.as_ref()).or(head)
 }
 
-fn check_rule(name: &str, definitions: &[Definition], rules: &HashSet<String>) -> Option<Conflict> {
+fn check_rule(name: &str, definitions: &[Definition]) -> Option<Conflict> {
     let first = definitions.first()?;
     let located = |why| Conflict {
         rule: format!("data.{name}"),
@@ -175,7 +204,7 @@ fn check_rule(name: &str, definitions: &[Definition], rules: &HashSet<String>) -
         if yields_constant {
             continue; // However often this body succeeds, it yields one value.
         }
-        let mut bound: HashSet<String> = rules.iter().cloned().collect();
+        let mut bound: HashSet<String> = (*branch.seed).clone();
         bound.extend(branch.params.iter().cloned());
         if query_iterates(branch.query, &mut bound)
             || branch.value.is_some_and(|v| iterates(v, &bound))
@@ -321,6 +350,14 @@ fn path_of(expr: &Expr) -> Option<String> {
             Some(format!("{}.{}", path_of(refr)?, literal_key(index)?))
         }
         _ => None,
+    }
+}
+
+/// The first name of a rule head: `p` of `p.q[k]` or `f(x)`.
+fn root_name(refr: &Expr) -> String {
+    match refr {
+        Expr::RefDot { refr, .. } | Expr::RefBrack { refr, .. } => root_name(refr),
+        other => var_name(other).unwrap_or_default(),
     }
 }
 

@@ -110,3 +110,29 @@ fn a_user_rule_redefining_the_library_goes_to_the_interpreter() {
         .unwrap_or_default()
         .contains("data.sentinel.risk"));
 }
+
+/// A rule's name binds only inside its own package: elsewhere the same name is a fresh
+/// variable, and an index by it iterates.
+#[test]
+fn rule_names_bind_only_in_their_own_package() {
+    let bundle = Bundle::new()
+        .module(
+            "p.rego",
+            "package sentinel\ndeny contains \"x\" if data.other.x\n",
+        )
+        .module(
+            "o.rego",
+            "package other\nx := y if { y := input.action.list[risk] }\n",
+        );
+    let policy = CompiledPolicy::compile(&bundle, Limits::default()).unwrap();
+    assert!(!policy.on_bytecode());
+    let why = policy.interpreted_because().unwrap_or_default();
+    assert!(why.contains("data.other.x (o.rego:2)"), "{why}");
+    // In its own package the same index is a lookup by the rule's value.
+    let bundle = Bundle::new().module(
+        "p.rego",
+        "package sentinel\nlabel := y if { y := data.labels[risk] }\ndeny contains label if input.action.x\n",
+    );
+    let policy = CompiledPolicy::compile(&bundle, Limits::default()).unwrap();
+    assert!(policy.on_bytecode(), "{:?}", policy.interpreted_because());
+}
