@@ -20,11 +20,6 @@ use crate::{
 pub struct SqlStore {
     pool: AnyPool,
     dialect: Dialect,
-    /// SQLite has one writer at a time, and a connection that finds the database locked sleeps
-    /// in SQLite's busy handler (1, 2, 5, 10 ms…) rather than being woken when the lock is free.
-    /// The batch writers that run all the time (audit log, decision log, LLM usage) take turns
-    /// here instead, so an audit commit waits for at most the commit in flight, not for a sleep.
-    batch_writes: std::sync::Arc<tokio::sync::Mutex<()>>,
 }
 
 type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
@@ -50,19 +45,7 @@ fn id_or_name_condition(cond: &mut Conditions, id_or_name: &str) {
 
 impl SqlStore {
     pub(crate) fn new(pool: AnyPool, dialect: Dialect) -> Self {
-        SqlStore {
-            pool,
-            dialect,
-            batch_writes: Default::default(),
-        }
-    }
-
-    /// Held by a batch write on SQLite (see `batch_writes`); PostgreSQL writers run side by side.
-    pub(crate) async fn batch_write_turn(&self) -> Option<tokio::sync::MutexGuard<'_, ()>> {
-        match self.dialect {
-            Dialect::Sqlite => Some(self.batch_writes.lock().await),
-            Dialect::Postgres => None,
-        }
+        SqlStore { pool, dialect }
     }
 
     pub fn dialect(&self) -> Dialect {
@@ -546,7 +529,6 @@ impl Store for SqlStore {
     }
 
     async fn insert_decisions(&self, records: &[DecisionRecord]) -> Result<()> {
-        let _turn = self.batch_write_turn().await;
         let mut tx = self.pool.begin().await?;
         for r in records {
             let q = sqlx::query(

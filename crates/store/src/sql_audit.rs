@@ -16,7 +16,6 @@ impl SqlStore {
     ) -> Result<()> {
         // Multi-row INSERTs: one statement per chunk rather than per row keeps a large group
         // commit cheap (well inside both dialects' bound-parameter limits).
-        let _turn = self.batch_write_turn().await;
         let mut tx = self.pool().begin().await?;
         for chunk in records.chunks(100) {
             let sql = format!(

@@ -11,7 +11,6 @@ use crate::{Result, SqlStore};
 
 impl SqlStore {
     pub(crate) async fn insert_llm_usage_rows(&self, rows: &[LlmUsage]) -> Result<()> {
-        let _turn = self.batch_write_turn().await;
         let mut tx = self.pool().begin().await?;
         for r in rows {
             let q = sqlx::query(
