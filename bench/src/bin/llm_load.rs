@@ -14,6 +14,9 @@
 //! python3 -m venv /var/tmp/litellm-venv && /var/tmp/litellm-venv/bin/pip install 'litellm[proxy]==1.106.2'
 //! /var/tmp/target-llm/release/llm_load --duration 3 --runs 3 --litellm /var/tmp/litellm-venv/bin/litellm
 //! ```
+//!
+//! `--mock-latency-ms N` makes the mock wait N ms before answering (a provider's think time),
+//! `--audit-strict false` runs Sentinel with background audit appends.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -35,6 +38,8 @@ struct Args {
     runs: usize,
     connections: usize,
     audit_strict: bool,
+    /// The mock's latency before it answers (0: as fast as it can).
+    mock_latency_ms: u64,
 }
 
 /// A child process of ours, killed by its own handle when dropped.
@@ -239,6 +244,7 @@ fn main() -> anyhow::Result<()> {
         runs: flags.get("runs", 3usize)?,
         connections: flags.get("connections", 16usize)?,
         audit_strict: flags.get("audit-strict", true)?,
+        mock_latency_ms: flags.get("mock-latency-ms", 0u64)?,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -250,7 +256,10 @@ fn main() -> anyhow::Result<()> {
 async fn run(args: Args) -> anyhow::Result<()> {
     let mock_addr = free_addr()?;
     let mut cmd = Command::new(&args.mock);
-    cmd.arg("--listen").arg(mock_addr.to_string());
+    cmd.arg("--listen")
+        .arg(mock_addr.to_string())
+        .arg("--latency-ms")
+        .arg(args.mock_latency_ms.to_string());
     let mock = spawn(cmd, mock_addr, None)?;
     wait_for(mock_addr, "/v1/models", Duration::from_secs(10)).await?;
     let sentinel = start_sentinel(&args, mock_addr)?;
@@ -324,11 +333,13 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     println!(
         "LLM gateway load: non-streaming chat completions, {} connections, {:?} per run, median of \
-         {} runs, audit_strict={}; mock, gateways and generator on the same {} cores",
+         {} runs, audit_strict={}, mock latency {} ms; mock, gateways and generator on the same {} \
+         cores",
         args.connections,
         args.duration,
         args.runs,
         args.audit_strict,
+        args.mock_latency_ms,
         std::thread::available_parallelism().map_or(0, |n| n.get())
     );
     for lane in &lanes {

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use axum::response::{IntoResponse, Response};
 use sentinel_core::{LlmUsage, Outcome};
 use sentinel_guard::Guard;
-use sentinel_pipeline::{Caller, Pipeline};
+use sentinel_pipeline::{durability, Caller, Pipeline};
 use sentinel_store::Store;
 use serde_json::{json, Value};
 use uuid::Uuid;
@@ -267,7 +267,41 @@ impl Gateway {
     }
 
     /// One OpenAI chat completion or embeddings request, or one Anthropic messages request.
+    ///
+    /// With strict audit, the provider call runs while the decision's audit entry is being made
+    /// durable (a model call has no side effect of its own until its answer is released), and
+    /// nothing — answer, stream or refusal — is released before the entry is durable. If it
+    /// cannot be made durable, the answer is withheld with a 503.
     pub async fn call(
+        self: Arc<Self>,
+        client: Client,
+        endpoint: Endpoint,
+        body: Value,
+    ) -> Result<Response, LlmError> {
+        durability::deferring(async move {
+            let result = self.forward(client, endpoint, body).await;
+            match durability::settle().await {
+                Ok(()) => result,
+                Err(reason) => {
+                    metrics::counter!("sentinel_llm_rejected_total", "reason" => "audit")
+                        .increment(1);
+                    tracing::error!(%reason, "LLM answer withheld: its audit entry is not durable");
+                    Err(LlmError::new(
+                        503,
+                        "audit_unavailable",
+                        format!(
+                            "the answer is withheld because its audit entry could not be made \
+                             durable: {reason}"
+                        ),
+                    ))
+                }
+            }
+        })
+        .await
+    }
+
+    /// [`Gateway::call`] without the final wait for audit durability.
+    async fn forward(
         self: Arc<Self>,
         client: Client,
         endpoint: Endpoint,

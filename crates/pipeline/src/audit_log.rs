@@ -52,6 +52,9 @@ pub struct Receipt {
 struct Append {
     entry: NewEntry,
     done: oneshot::Sender<Result<Receipt, String>>,
+    /// Deferred appends (see [`crate::durability`]) learn their receipt once sequenced, before
+    /// the batch is durable.
+    sequenced: Option<oneshot::Sender<Receipt>>,
 }
 
 pub struct AuditLog {
@@ -84,15 +87,42 @@ impl AuditLog {
         })
     }
 
-    /// Appends an entry and waits until it is durable.
+    /// Appends an entry and waits until it is durable. Inside
+    /// [`crate::durability::deferring`], waits only until it is sequenced, and leaves the wait
+    /// for durability to [`crate::durability::settle`].
     pub async fn append(&self, entry: NewEntry) -> Result<Receipt, String> {
+        let stopped = || "the audit writer has stopped".to_string();
         let (done, wait) = oneshot::channel();
+        if crate::durability::active() {
+            let (sequenced, receipt) = oneshot::channel();
+            self.tx
+                .send(Append {
+                    entry,
+                    done,
+                    sequenced: Some(sequenced),
+                })
+                .await
+                .map_err(|_| stopped())?;
+            // A batch that cannot be sequenced drops the sender: its error then comes on `wait`.
+            let receipt = match receipt.await {
+                Ok(r) => r,
+                Err(_) => return wait.await.map_err(|_| stopped())?,
+            };
+            crate::durability::push(crate::durability::Pending {
+                receipt,
+                durable: wait,
+            });
+            return Ok(receipt);
+        }
         self.tx
-            .send(Append { entry, done })
+            .send(Append {
+                entry,
+                done,
+                sequenced: None,
+            })
             .await
-            .map_err(|_| "the audit writer has stopped".to_string())?;
-        wait.await
-            .map_err(|_| "the audit writer has stopped".to_string())?
+            .map_err(|_| stopped())?;
+        wait.await.map_err(|_| stopped())?
     }
 
     /// The verifier key in the standard note form (`<name>+<hex id>+<base64 key>`).
@@ -189,7 +219,7 @@ impl Writer {
     /// keyed by sequence number, so a batch that raced another node's fails whole on the
     /// duplicate key. The writer then catches up with the tree as stored and sequences the
     /// batch again after the other node's entries.
-    async fn commit(&mut self, batch: Vec<Append>) {
+    async fn commit(&mut self, mut batch: Vec<Append>) {
         let started = Instant::now();
         let mut outcome = Err(String::new());
         for attempt in 0..=RACE_RETRIES {
@@ -200,6 +230,12 @@ impl Writer {
                     break;
                 }
             };
+            // Deferred callers go on now; they wait for `done` before releasing anything.
+            for (append, receipt) in batch.iter_mut().zip(&prepared.receipts) {
+                if let Some(sequenced) = append.sequenced.take() {
+                    let _ = sequenced.send(*receipt);
+                }
+            }
             match self
                 .store
                 .append_audit(&prepared.records, &prepared.new_hashes)

@@ -14,6 +14,7 @@ mod approvals;
 mod audit_log;
 mod cluster_sync;
 mod decide;
+pub mod durability;
 pub mod events;
 mod guard_scanner;
 mod input;

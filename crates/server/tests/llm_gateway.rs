@@ -331,3 +331,69 @@ async fn usage_reports_and_budgets_work_on_postgresql() {
     let (status, body) = g.chat(&g.budget_key, hello("mock-small", "again")).await;
     assert_eq!(status, 429, "{body}");
 }
+
+/// The provider call runs while the decision's audit entry is being made durable; the answer is
+/// released only once it is. A decision still records its exact audit entry, and when the entry
+/// cannot be stored the answer (or stream) is withheld although the provider answered.
+#[tokio::test]
+async fn answers_wait_for_their_audit_entry_and_are_withheld_without_one() {
+    let (dir, url) = sentinel_testkit::sqlite();
+    let g = Gateway::start_on(MockOptions::default(), url.clone(), Some(dir)).await;
+    let (status, body) = g.chat(&g.key, hello("mock-small", "before")).await;
+    assert_eq!(status, 200, "{body}");
+
+    // The decision log names the audit entry of this decision, at its real index.
+    let mut log = Value::Null;
+    for _ in 0..100 {
+        log =
+            g.s.get("/v1/tenants/acme/decisions?limit=1", &g.operator_key)
+                .await
+                .ok(200)
+                .clone();
+        if log[0].is_object() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let d = &log[0];
+    let index = d["result"]["audit"]["index"]
+        .as_u64()
+        .expect("an audit ref");
+    let entries =
+        g.s.get("/v1/audit/entries?kind=decision&limit=1000", &g.s.admin_key)
+            .await;
+    let entry = entries.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["index"] == index)
+        .cloned()
+        .expect("the entry the decision names");
+    assert_eq!(entry["entry"]["details"]["decision_id"], d["decision_id"]);
+
+    // From now on every audit append fails (the disk "fills up").
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+    sqlx::query(
+        "CREATE TRIGGER no_audit BEFORE INSERT ON audit_entries \
+         BEGIN SELECT RAISE(ABORT, 'the disk is full'); END",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
+    let asked = g.mock.requests().len();
+    let (status, body) = g.chat(&g.key, hello("mock-small", "after")).await;
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["error"]["code"], "audit_unavailable");
+    let message = body["error"]["message"].as_str().unwrap();
+    assert!(message.contains("the disk is full"), "{message}");
+    assert!(!body.to_string().contains("You said"), "withheld: {body}");
+    // The provider was asked (beside the audit commit), but its answer did not leave.
+    assert_eq!(g.mock.requests().len(), asked + 1);
+
+    let mut stream = hello("mock-small", "streamed");
+    stream["stream"] = json!(true);
+    let (status, text) = g.send("/v1/chat/completions", &g.key, stream).await;
+    assert_eq!(status, 503, "{text}");
+    assert!(!text.contains("data:"), "no event of the stream: {text}");
+}
