@@ -230,10 +230,14 @@ impl Writer {
                     break;
                 }
             };
-            // Deferred callers go on now; they wait for `done` before releasing anything.
-            for (append, receipt) in batch.iter_mut().zip(&prepared.receipts) {
-                if let Some(sequenced) = append.sequenced.take() {
-                    let _ = sequenced.send(*receipt);
+            // Deferred callers go on now; they wait for `done` before releasing anything. Not
+            // when other nodes write the same log: a lost race renumbers the batch, so the
+            // index is final only once committed (they then learn it with the commit, below).
+            if !self.store.shared_by_nodes() {
+                for (append, receipt) in batch.iter_mut().zip(&prepared.receipts) {
+                    if let Some(sequenced) = append.sequenced.take() {
+                        let _ = sequenced.send(*receipt);
+                    }
                 }
             }
             match self
@@ -271,7 +275,10 @@ impl Writer {
                 metrics::histogram!("sentinel_audit_batch_size").record(batch.len() as f64);
                 metrics::histogram!("sentinel_audit_commit_seconds")
                     .record(started.elapsed().as_secs_f64());
-                for (append, receipt) in batch.into_iter().zip(prepared.receipts) {
+                for (mut append, receipt) in batch.into_iter().zip(prepared.receipts) {
+                    if let Some(sequenced) = append.sequenced.take() {
+                        let _ = sequenced.send(receipt);
+                    }
                     let _ = append.done.send(Ok(receipt));
                 }
             }

@@ -54,21 +54,11 @@ pub async fn settle() -> Result<(), String> {
         .try_with(|d| std::mem::take(&mut *d.borrow_mut()))
         .unwrap_or_default();
     for p in pending {
-        let stored = p
-            .durable
+        // The index never moves: where other nodes share the log, the writer sequences a
+        // deferred entry only when its batch commits.
+        p.durable
             .await
             .map_err(|_| "the audit writer has stopped".to_string())??;
-        if stored != p.receipt {
-            // Only when another cluster node's writer won a race for the same sequence numbers
-            // and this batch was sequenced again: the entry is durable (so the answer may go),
-            // but the decision record names the index it was first given.
-            metrics::counter!("sentinel_audit_receipt_moved_total").increment(1);
-            tracing::warn!(
-                first = p.receipt.index,
-                stored = stored.index,
-                "a deferred audit entry was stored at another index than its decision records"
-            );
-        }
     }
     Ok(())
 }

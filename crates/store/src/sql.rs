@@ -484,6 +484,10 @@ impl Store for SqlStore {
             .collect()
     }
 
+    fn shared_by_nodes(&self) -> bool {
+        self.dialect == Dialect::Postgres
+    }
+
     async fn announce_change(&self) -> Result<()> {
         if self.dialect == Dialect::Postgres {
             sqlx::query(&format!("NOTIFY {}", crate::CHANGE_CHANNEL))

@@ -71,6 +71,9 @@ pub trait Store: Send + Sync + 'static {
     /// Tells the other nodes sharing this database that kills or policies changed
     /// (PostgreSQL `NOTIFY`; nothing on SQLite).
     async fn announce_change(&self) -> Result<()>;
+    /// Whether other nodes may write this database too (PostgreSQL): an audit entry's index is
+    /// then final only once its batch has committed.
+    fn shared_by_nodes(&self) -> bool;
 
     async fn insert_kill(&self, kill: &Kill) -> Result<()>;
     async fn lift_kill(&self, id: Uuid, at: OffsetDateTime) -> Result<bool>;
