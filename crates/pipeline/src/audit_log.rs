@@ -108,10 +108,7 @@ impl AuditLog {
                 Ok(r) => r,
                 Err(_) => return wait.await.map_err(|_| stopped())?,
             };
-            crate::durability::push(crate::durability::Pending {
-                receipt,
-                durable: wait,
-            });
+            crate::durability::push(crate::durability::Pending { durable: wait });
             return Ok(receipt);
         }
         self.tx

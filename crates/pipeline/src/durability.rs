@@ -21,7 +21,6 @@ use crate::Receipt;
 
 /// An entry that has been sequenced but may not be durable yet.
 pub(crate) struct Pending {
-    pub receipt: Receipt,
     pub durable: oneshot::Receiver<Result<Receipt, String>>,
 }
 
