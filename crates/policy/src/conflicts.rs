@@ -48,7 +48,8 @@ struct Definition<'m> {
 }
 
 struct Branch<'m> {
-    query: &'m Query,
+    /// `None` for a rule written without a body (`p := v`).
+    query: Option<&'m Query>,
     /// `None` is the implicit `true` of a rule written without a value.
     value: Option<&'m Expr>,
     /// The index of a partial object rule (`p[k] := v`), which varies with the body like a value.
@@ -141,7 +142,7 @@ pub fn first_conflict(modules: &[impl std::ops::Deref<Target = Module>]) -> Opti
                     .expect("pushed")
                     .branches
                     .push(Branch {
-                        query: body.query.as_ref(),
+                        query: Some(body.query.as_ref()),
                         value,
                         key,
                         params: params.clone(),
@@ -149,10 +150,17 @@ pub fn first_conflict(modules: &[impl std::ops::Deref<Target = Module>]) -> Opti
                     });
             }
             if bodies.is_empty() {
+                // `p := v` or `p = v`: one branch that always succeeds, yielding the head's value.
                 definitions.push(Definition {
                     file: span.source.get_path().to_string(),
                     line: span.line,
-                    branches: Vec::new(),
+                    branches: vec![Branch {
+                        query: None,
+                        value: head_value,
+                        key,
+                        params,
+                        seed: seed.clone(),
+                    }],
                 });
             }
             let slot = *index.entry(name.clone()).or_insert_with(|| {
@@ -206,7 +214,7 @@ fn check_rule(name: &str, definitions: &[Definition]) -> Option<Conflict> {
         }
         let mut bound: HashSet<String> = (*branch.seed).clone();
         bound.extend(branch.params.iter().cloned());
-        if query_iterates(branch.query, &mut bound)
+        if branch.query.is_some_and(|q| query_iterates(q, &mut bound))
             || branch.value.is_some_and(|v| iterates(v, &bound))
             || branch.key.is_some_and(|k| iterates(k, &bound))
         {

@@ -69,6 +69,10 @@ fn bundles_that_may_conflict_run_on_the_interpreter_and_deny() {
             "data.sentinel.first",
         ),
         (
+            "package sentinel\nlevel = input.action.n\nlevel = input.action.x\ndeny contains \"x\" if level == 5\n",
+            "data.sentinel.level",
+        ),
+        (
             "package sentinel\nowners[t] := o if { some t, o in input.action.owners }\ndeny contains \"o\" if owners.a\n",
             "data.sentinel.owners",
         ),
