@@ -257,8 +257,17 @@ async fn validate(dir: PathBuf, tenant: String, client: ClientArgs) -> anyhow::R
             if errors.len() == 1 { "" } else { "s" }
         );
     }
+    let evaluator = match (
+        v["evaluator"]["engine"].as_str(),
+        v["evaluator"]["reason"].as_str(),
+    ) {
+        (Some("vm"), _) => "; decided on the bytecode VM".to_string(),
+        (Some(engine), Some(why)) => format!("; decided on the {engine}: {why}"),
+        (Some(engine), None) => format!("; decided on the {engine}"),
+        (None, _) => String::new(),
+    };
     eprintln!(
-        "{} is valid ({} module(s))",
+        "{} is valid ({} module(s){evaluator})",
         dir.display(),
         bundle.modules.len()
     );

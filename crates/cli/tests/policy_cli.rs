@@ -153,10 +153,16 @@ fn validate_push_activate_and_check_exit_codes() {
         "{}",
         stderr(&out)
     );
-    let valid = ok(run(
+    let out = run(
         &server,
         &["policy", "validate", arg(&shipped("sre")), "-t", "acme"],
-    ));
+    );
+    let said = stderr(&out);
+    assert!(
+        said.contains("is valid") && said.contains("decided on the bytecode VM"),
+        "{said}"
+    );
+    let valid = ok(out);
     assert!(valid.starts_with("sha256:"), "{valid}");
 
     let (code, text) = check(&server, &agent_key, "query_metrics", "{}");
