@@ -120,7 +120,7 @@ impl CompiledPolicy {
         }
         let compiled = match limits.evaluator {
             Evaluator::Vm => to_bytecode(&engine, &bundle.data),
-            Evaluator::Auto => match crate::conflicts::first_conflict(engine.clone().get_modules()) {
+            Evaluator::Auto => match crate::conflicts::first_conflict(engine.get_modules()) {
                 None => to_bytecode(&engine, &bundle.data),
                 Some(c) => Err(anyhow::anyhow!(
                     "{c}; the interpreter reports such a conflict as an error (and denies), the bytecode VM would not"

@@ -127,14 +127,15 @@ pub fn first_conflict(modules: &[impl std::ops::Deref<Target = Module>]) -> Opti
             };
             let name = format!("{package}.{path}");
             let head_value = assign.map(|a| a.value.as_ref());
+            let definition = || Definition {
+                file: span.source.get_path().to_string(),
+                line: span.line,
+                branches: Vec::new(),
+            };
             let mut definitions = Vec::new();
             for body in bodies {
                 if !body.is_else || definitions.is_empty() {
-                    definitions.push(Definition {
-                        file: span.source.get_path().to_string(),
-                        line: span.line,
-                        branches: Vec::new(),
-                    });
+                    definitions.push(definition());
                 }
                 let value = branch_value(body, head_value);
                 definitions
@@ -151,17 +152,15 @@ pub fn first_conflict(modules: &[impl std::ops::Deref<Target = Module>]) -> Opti
             }
             if bodies.is_empty() {
                 // `p := v` or `p = v`: one branch that always succeeds, yielding the head's value.
-                definitions.push(Definition {
-                    file: span.source.get_path().to_string(),
-                    line: span.line,
-                    branches: vec![Branch {
-                        query: None,
-                        value: head_value,
-                        key,
-                        params,
-                        seed: seed.clone(),
-                    }],
+                let mut only = definition();
+                only.branches.push(Branch {
+                    query: None,
+                    value: head_value,
+                    key,
+                    params,
+                    seed: seed.clone(),
                 });
+                definitions.push(only);
             }
             let slot = *index.entry(name.clone()).or_insert_with(|| {
                 rules.push((name, Vec::new()));
@@ -301,7 +300,10 @@ fn constant(expr: &Expr) -> Option<String> {
         | Expr::Number { value, .. }
         | Expr::Bool { value, .. }
         | Expr::Null { value, .. } => Some(value.to_string()),
-        Expr::Array { items, .. } => Some(format!("[{}]", joined(items)?)),
+        Expr::Array { items, .. } => {
+            let parts: Vec<String> = items.iter().map(|i| constant(i)).collect::<Option<_>>()?;
+            Some(format!("[{}]", parts.join(",")))
+        }
         Expr::Set { items, .. } => {
             let mut parts: Vec<String> =
                 items.iter().map(|i| constant(i)).collect::<Option<_>>()?;
@@ -319,16 +321,6 @@ fn constant(expr: &Expr) -> Option<String> {
         }
         _ => None,
     }
-}
-
-fn joined(items: &[regorus::unstable::ExprRef]) -> Option<String> {
-    Some(
-        items
-            .iter()
-            .map(|i| constant(i))
-            .collect::<Option<Vec<_>>>()?
-            .join(","),
-    )
 }
 
 fn literal_key(index: &Expr) -> Option<String> {
