@@ -47,36 +47,51 @@ impl SqlStore {
         };
         let options = AnyConnectOptions::from_str(&url)
             .map_err(|e| StoreError::Unavailable(format!("{}: {e}", redact_url(&url))))?;
-        let pool = AnyPoolOptions::new()
-            .max_connections(match dialect {
+        let pool = pool_options(
+            dialect,
+            match dialect {
                 Dialect::Sqlite => 4,
                 Dialect::Postgres => 16,
-            })
-            .acquire_timeout(Duration::from_secs(5))
-            .after_connect(move |conn, _| {
-                Box::pin(async move {
-                    if dialect == Dialect::Sqlite {
-                        // WAL lets readers run beside the single writer; FULL sync makes every
-                        // commit survive power loss, not only a killed process.
-                        conn.execute(
-                            "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
-                             PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
-                        )
-                        .await?;
-                    }
-                    Ok(())
-                })
-            })
-            .connect_with(options)
-            .await
-            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", redact_url(&url))))?;
+            },
+        )
+        .connect_with(options.clone())
+        .await
+        .map_err(|e| StoreError::Unavailable(format!("{}: {e}", redact_url(&url))))?;
+        let writer = match dialect {
+            Dialect::Sqlite => pool_options(dialect, 1)
+                .connect_with(options)
+                .await
+                .map_err(|e| StoreError::Unavailable(format!("{}: {e}", redact_url(&url))))?,
+            Dialect::Postgres => pool.clone(),
+        };
         // One set of migrations: the schema uses only types and syntax both dialects share.
         sqlx::migrate!("./migrations")
-            .run(&pool)
+            .run(&writer)
             .await
             .map_err(|e| StoreError::Migration(e.to_string()))?;
-        Ok(SqlStore::new(pool, dialect))
+        Ok(SqlStore::new(pool, writer, dialect))
     }
+}
+
+/// Pool settings for `dialect`, with the per-connection settings SQLite needs.
+fn pool_options(dialect: Dialect, connections: u32) -> AnyPoolOptions {
+    AnyPoolOptions::new()
+        .max_connections(connections)
+        .acquire_timeout(Duration::from_secs(5))
+        .after_connect(move |conn, _| {
+            Box::pin(async move {
+                if dialect == Dialect::Sqlite {
+                    // WAL lets readers run beside the single writer; FULL sync makes every
+                    // commit survive power loss, not only a killed process.
+                    conn.execute(
+                        "PRAGMA journal_mode = WAL; PRAGMA synchronous = FULL; \
+                         PRAGMA foreign_keys = ON; PRAGMA busy_timeout = 5000;",
+                    )
+                    .await?;
+                }
+                Ok(())
+            })
+        })
 }
 
 /// The URL without its password, for messages and logs.

@@ -15,10 +15,16 @@ use crate::{
     StoredCheckpoint, ToolFilter,
 };
 
-/// A store over a connection pool of either dialect.
+/// A store over connection pools of either dialect.
 #[derive(Clone)]
 pub struct SqlStore {
+    /// Reads (and, on PostgreSQL, writes too).
     pool: AnyPool,
+    /// Writes. On SQLite a pool of one connection: SQLite admits one writer at a time, so
+    /// writers queue here on a future, in order, instead of racing for the lock on several
+    /// connections and polling for it in SQLite's busy handler (sleeps of 1 ms up to 100 ms,
+    /// and `database is locked` after `busy_timeout`). On PostgreSQL the same pool as reads.
+    writer: AnyPool,
     dialect: Dialect,
 }
 
@@ -44,16 +50,26 @@ fn id_or_name_condition(cond: &mut Conditions, id_or_name: &str) {
 }
 
 impl SqlStore {
-    pub(crate) fn new(pool: AnyPool, dialect: Dialect) -> Self {
-        SqlStore { pool, dialect }
+    pub(crate) fn new(pool: AnyPool, writer: AnyPool, dialect: Dialect) -> Self {
+        SqlStore {
+            pool,
+            writer,
+            dialect,
+        }
     }
 
     pub fn dialect(&self) -> Dialect {
         self.dialect
     }
 
+    /// The pool for reads.
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// The pool for writes (see [`SqlStore::writer`]'s field).
+    pub fn writer(&self) -> &AnyPool {
+        &self.writer
     }
 
     async fn fetch_optional<T>(
@@ -70,7 +86,7 @@ impl SqlStore {
 
     async fn execute(&self, sql: &str, binds: Vec<Bind>) -> Result<u64> {
         Ok(bind_all(sqlx::query(sql), binds)
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?
             .rows_affected())
     }
@@ -344,7 +360,7 @@ impl Store for SqlStore {
             .bind(k.name.clone())
             .bind(hex::encode(k.secret_hash))
             .bind(millis(k.created_at))
-            .execute(&self.pool)
+            .execute(&self.writer)
             .await?;
         Ok(())
     }
@@ -533,7 +549,7 @@ impl Store for SqlStore {
     }
 
     async fn insert_decisions(&self, records: &[DecisionRecord]) -> Result<()> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.writer.begin().await?;
         for r in records {
             let q = sqlx::query(
                 "INSERT INTO decisions (id, tenant_id, agent, tool, outcome, revision, input, result, \

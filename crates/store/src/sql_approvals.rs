@@ -43,7 +43,7 @@ impl SqlStore {
 
     pub(crate) async fn run(&self, sql: &str, binds: Vec<Bind>) -> Result<u64> {
         Ok(bind_all(sqlx::query(sql), binds)
-            .execute(self.pool())
+            .execute(self.writer())
             .await?
             .rows_affected())
     }
@@ -237,7 +237,7 @@ impl SqlStore {
     }
 
     pub(crate) async fn insert_delivery_rows(&self, deliveries: &[Delivery]) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         for d in deliveries {
             let q = sqlx::query(
                 "INSERT INTO webhook_deliveries (id, webhook_id, tenant_id, status, next_attempt_at, record) \

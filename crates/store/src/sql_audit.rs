@@ -16,7 +16,7 @@ impl SqlStore {
     ) -> Result<()> {
         // Multi-row INSERTs: one statement per chunk rather than per row keeps a large group
         // commit cheap (well inside both dialects' bound-parameter limits).
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         for chunk in records.chunks(100) {
             let sql = format!(
                 "INSERT INTO audit_entries (seq, tenant_id, kind, agent, tool, outcome, created_at, entry, leaf_hash) VALUES {}",
@@ -147,7 +147,7 @@ impl SqlStore {
         .bind(hex::encode(c.root))
         .bind(c.note.clone())
         .bind(millis(c.created_at))
-        .execute(self.pool())
+        .execute(self.writer())
         .await?;
         Ok(())
     }

@@ -11,7 +11,7 @@ use crate::{Result, SqlStore};
 
 impl SqlStore {
     pub(crate) async fn insert_llm_usage_rows(&self, rows: &[LlmUsage]) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.writer().begin().await?;
         for r in rows {
             let q = sqlx::query(
                 "INSERT INTO llm_usage (id, tenant_id, agent, model, deployment, endpoint, \
