@@ -3,6 +3,10 @@
 //! before acting"). Checkpoints are signed at most ~0.6 s behind under load and at least every
 //! 60 s when idle; the tree is persisted before its checkpoint is signed.
 //!
+//! The writer also takes the decision log's records (see [`crate::recorder`]): they ride along
+//! in the next audit commit, one transaction and one fsync for both, or are written on their own
+//! after [`DECISIONS_WAIT`] when no append comes.
+//!
 //! Cluster nodes sharing PostgreSQL each run a writer: appends are optimistic (see
 //! [`Writer::commit`]), and every node must sign with the same `audit.key`.
 
@@ -15,6 +19,7 @@ use sentinel_audit::entry::{AuditEntry, EntryKind};
 use sentinel_audit::merkle::{self, Hash, HashReader};
 use sentinel_audit::note::{NoteSigner, NoteVerifier};
 use sentinel_audit::AuditError;
+use sentinel_core::DecisionRecord;
 use sentinel_store::{AuditRecord, Store, StoreError, StoredCheckpoint};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
@@ -27,6 +32,10 @@ const RACE_RETRIES: usize = 16;
 const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
 const CHECKPOINT_TICK: Duration = Duration::from_millis(100);
 const CHECKPOINT_IDLE: Duration = Duration::from_secs(60);
+/// Decision records held for the next audit commit at most; then written on their own.
+const DECISIONS_WAIT: Duration = Duration::from_millis(50);
+const DECISIONS_BATCH: usize = 512;
+const DECISIONS_QUEUE: usize = 65_536;
 
 /// What a caller wants recorded.
 #[derive(Debug, Clone)]
@@ -59,6 +68,7 @@ struct Append {
 
 pub struct AuditLog {
     tx: mpsc::Sender<Append>,
+    decisions: mpsc::Sender<DecisionRecord>,
     verifier: NoteVerifier,
     origin: String,
 }
@@ -72,16 +82,21 @@ impl AuditLog {
         let origin = signer.name().to_string();
         let verifier = signer.verifier();
         let (tx, rx) = mpsc::channel(BATCH * 8);
+        let (decisions, decisions_rx) = mpsc::channel(DECISIONS_QUEUE);
         let writer = Writer {
             store,
             signer,
             size,
             frontier,
             last_checkpoint: None,
+            decisions: Vec::new(),
+            decisions_due: None,
+            decisions_retry: DECISIONS_WAIT,
         };
-        tokio::spawn(writer.run(rx));
+        tokio::spawn(writer.run(rx, decisions_rx));
         Ok(AuditLog {
             tx,
+            decisions,
             verifier,
             origin,
         })
@@ -120,6 +135,12 @@ impl AuditLog {
             .await
             .map_err(|_| stopped())?;
         wait.await.map_err(|_| stopped())?
+    }
+
+    /// Queues a decision log record for the writer, waiting when the queue is full
+    /// (backpressure rather than loss). False when the writer has stopped.
+    pub async fn record_decision(&self, record: DecisionRecord) -> bool {
+        self.decisions.send(record).await.is_ok()
     }
 
     /// The verifier key in the standard note form (`<name>+<hex id>+<base64 key>`).
@@ -190,14 +211,30 @@ struct Writer {
     size: u64,
     frontier: Frontier,
     last_checkpoint: Option<(u64, Instant)>,
+    /// Decision records waiting for the next commit, and when they are written without one.
+    decisions: Vec<DecisionRecord>,
+    decisions_due: Option<tokio::time::Instant>,
+    /// The wait after a failed write of decisions alone, doubling up to 5 s.
+    decisions_retry: Duration,
 }
 
 impl Writer {
-    async fn run(mut self, mut rx: mpsc::Receiver<Append>) {
+    async fn run(
+        mut self,
+        mut rx: mpsc::Receiver<Append>,
+        mut decisions: mpsc::Receiver<DecisionRecord>,
+    ) {
         let mut batch = Vec::with_capacity(BATCH);
+        let mut incoming = Vec::with_capacity(DECISIONS_BATCH);
         let mut tick = tokio::time::interval(CHECKPOINT_TICK);
         loop {
+            let room = DECISIONS_BATCH.saturating_sub(self.decisions.len());
+            let due = match self.decisions_due {
+                Some(_) if room == 0 => Some(tokio::time::Instant::now()),
+                due => due,
+            };
             tokio::select! {
+                biased;
                 n = rx.recv_many(&mut batch, BATCH) => {
                     if n == 0 {
                         break;
@@ -205,9 +242,47 @@ impl Writer {
                     self.commit(std::mem::take(&mut batch)).await;
                     self.maybe_checkpoint().await;
                 }
+                n = decisions.recv_many(&mut incoming, room), if room > 0 => {
+                    if n == 0 {
+                        break;
+                    }
+                    self.decisions.append(&mut incoming);
+                    self.decisions_due.get_or_insert(tokio::time::Instant::now() + DECISIONS_WAIT);
+                }
+                _ = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() => {
+                    self.write_decisions().await;
+                }
                 _ = tick.tick() => self.maybe_checkpoint().await,
             }
         }
+        // Shutting down: what is queued is still written.
+        decisions.close();
+        while let Some(r) = decisions.recv().await {
+            self.decisions.push(r);
+        }
+        if !self.decisions.is_empty() {
+            self.write_decisions().await;
+        }
+    }
+
+    /// Writes the waiting decision records on their own (no audit append came for them).
+    async fn write_decisions(&mut self) {
+        match self.store.insert_decisions(&self.decisions).await {
+            Ok(()) => self.decisions_written(),
+            Err(e) => {
+                tracing::error!(error = %e, count = self.decisions.len(), "decision log write failed; retrying");
+                self.decisions_due = Some(tokio::time::Instant::now() + self.decisions_retry);
+                self.decisions_retry = (self.decisions_retry * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+
+    fn decisions_written(&mut self) {
+        metrics::counter!("sentinel_decisions_recorded_total")
+            .increment(self.decisions.len() as u64);
+        self.decisions.clear();
+        self.decisions_due = None;
+        self.decisions_retry = DECISIONS_WAIT;
     }
 
     /// Sequences, hashes and stores one batch; answers every caller.
@@ -219,6 +294,8 @@ impl Writer {
     async fn commit(&mut self, mut batch: Vec<Append>) {
         let started = Instant::now();
         let mut outcome = Err(String::new());
+        // The waiting decision records ride along, unless they are what makes the commit fail.
+        let mut with_decisions = !self.decisions.is_empty();
         for attempt in 0..=RACE_RETRIES {
             let prepared = match self.prepare(&batch) {
                 Ok(p) => p,
@@ -237,12 +314,30 @@ impl Writer {
                     }
                 }
             }
-            match self
+            let decisions: &[DecisionRecord] = if with_decisions { &self.decisions } else { &[] };
+            let mut stored = self
                 .store
-                .append_audit(&prepared.records, &prepared.new_hashes)
-                .await
-            {
+                .append_audit(&prepared.records, &prepared.new_hashes, decisions)
+                .await;
+            let failed_other_than_race = match &stored {
+                Err(StoreError::Conflict(_)) | Ok(()) => None,
+                Err(e) => Some(e.to_string()),
+            };
+            if let (true, Some(error)) = (with_decisions, failed_other_than_race) {
+                // The same prepared batch again (its receipts may be out already), without the
+                // decision records: a bad record must not stop the audit log.
+                tracing::warn!(%error, "audit commit with decision records failed; retrying without them");
+                with_decisions = false;
+                stored = self
+                    .store
+                    .append_audit(&prepared.records, &prepared.new_hashes, &[])
+                    .await;
+            }
+            match stored {
                 Ok(()) => {
+                    if with_decisions {
+                        self.decisions_written();
+                    }
                     outcome = Ok(prepared);
                     break;
                 }

@@ -120,6 +120,8 @@ impl Pipeline {
 
     /// Records every decision in `audit` before answering (see [`PipelineConfig::audit_strict`]).
     pub fn with_audit(mut self, audit: Arc<AuditLog>) -> Pipeline {
+        // One writer for both logs: decision records share the audit log's commits.
+        self.recorder = DecisionRecorder::Audit(audit.clone());
         self.audit = Some(audit);
         self
     }

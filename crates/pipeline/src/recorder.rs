@@ -1,5 +1,6 @@
-//! The decision log writer: decisions are queued and written in batches (one transaction per
-//! batch), off the request path.
+//! The decision log writer: decisions are queued and written in batches, off the request path.
+//! With an audit log, its writer takes them (into its own commits, see [`crate::audit_log`]);
+//! without one, a task of the recorder's own writes them, one transaction per batch.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,12 +9,15 @@ use sentinel_core::DecisionRecord;
 use sentinel_store::Store;
 use tokio::sync::mpsc;
 
+use crate::AuditLog;
+
 const BATCH: usize = 512;
 const QUEUE: usize = 65_536;
 
 #[derive(Clone)]
-pub struct DecisionRecorder {
-    tx: mpsc::Sender<DecisionRecord>,
+pub enum DecisionRecorder {
+    Own(mpsc::Sender<DecisionRecord>),
+    Audit(Arc<AuditLog>),
 }
 
 impl DecisionRecorder {
@@ -34,12 +38,16 @@ impl DecisionRecorder {
                 batch.clear();
             }
         });
-        DecisionRecorder { tx }
+        DecisionRecorder::Own(tx)
     }
 
     /// Queues a record, waiting when the queue is full (backpressure rather than loss).
     pub async fn record(&self, record: DecisionRecord) {
-        if self.tx.send(record).await.is_err() {
+        let queued = match self {
+            DecisionRecorder::Own(tx) => tx.send(record).await.is_ok(),
+            DecisionRecorder::Audit(audit) => audit.record_decision(record).await,
+        };
+        if !queued {
             tracing::error!("decision log writer has stopped");
         }
     }

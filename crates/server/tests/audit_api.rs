@@ -269,6 +269,68 @@ fn verify(e: &Exported) -> Result<(), String> {
     .map_err(|err| err.to_string())
 }
 
+/// Decision log records ride along in the audit writer's commits. A record that cannot be
+/// written must not stop the audit log: decisions go on being audited (and answered), and the
+/// records are written once the decisions table takes them again.
+#[tokio::test]
+async fn a_failing_decision_log_never_stops_the_audit_log() {
+    let (dir, url) = sentinel_testkit::sqlite();
+    let a = Acme::on(TestServer::start(url.clone(), Some(dir), Default::default()).await).await;
+    let pool = common::fail_inserts(&url, "decisions", "no_decisions", "table broken").await;
+
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let d = a.check("query_metrics", json!({"query": "up"})).await;
+        assert_eq!(d["outcome"], "allow", "{d}");
+        assert!(d["audit"]["index"].is_u64(), "audited: {d}");
+        ids.push(d["decision_id"].clone());
+    }
+    let audited =
+        a.s.get("/v1/audit/entries?kind=decision&limit=1000", &a.s.admin_key)
+            .await;
+    let audited: Vec<Value> = audited.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["entry"]["details"]["decision_id"].clone())
+        .collect();
+    for id in &ids {
+        assert!(audited.contains(id), "{id} is in the audit log");
+    }
+    let log =
+        a.s.get("/v1/tenants/acme/decisions?limit=10", &a.operator_key)
+            .await;
+    assert_eq!(
+        log.ok(200).as_array().unwrap().len(),
+        0,
+        "nothing written yet"
+    );
+
+    // The table takes records again: the held ones arrive, none lost.
+    sqlx::query("DROP TRIGGER no_decisions")
+        .execute(&pool)
+        .await
+        .unwrap();
+    let mut logged = Vec::new();
+    for _ in 0..200 {
+        let log =
+            a.s.get("/v1/tenants/acme/decisions?limit=10", &a.operator_key)
+                .await;
+        logged = log.ok(200).as_array().unwrap().clone();
+        if logged.len() == ids.len() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let logged: Vec<Value> = logged.iter().map(|d| d["decision_id"].clone()).collect();
+    for id in &ids {
+        assert!(
+            logged.contains(id),
+            "{id} reached the decision log: {logged:?}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn tampering_with_the_database_is_detected_at_the_first_bad_index() {
     let (dir, url) = sentinel_testkit::sqlite();

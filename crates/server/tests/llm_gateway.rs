@@ -372,15 +372,7 @@ async fn answers_wait_for_their_audit_entry_and_are_withheld_without_one() {
     assert_eq!(entry["entry"]["details"]["decision_id"], d["decision_id"]);
 
     // From now on every audit append fails (the disk "fills up").
-    sqlx::any::install_default_drivers();
-    let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-    sqlx::query(
-        "CREATE TRIGGER no_audit BEFORE INSERT ON audit_entries \
-         BEGIN SELECT RAISE(ABORT, 'the disk is full'); END",
-    )
-    .execute(&pool)
-    .await
-    .unwrap();
+    common::fail_inserts(&url, "audit_entries", "no_audit", "the disk is full").await;
     let asked = g.mock.requests().len();
     let (status, body) = g.chat(&g.key, hello("mock-small", "after")).await;
     assert_eq!(status, 503, "{body}");

@@ -550,29 +550,7 @@ impl Store for SqlStore {
 
     async fn insert_decisions(&self, records: &[DecisionRecord]) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        for r in records {
-            let q = sqlx::query(
-                "INSERT INTO decisions (id, tenant_id, agent, tool, outcome, revision, input, result, \
-                 created_at, duration_us) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            );
-            bind_all(
-                q,
-                vec![
-                    id(r.decision_id),
-                    id(r.tenant_id),
-                    text(&r.agent),
-                    text(&r.tool),
-                    text(&r.outcome),
-                    text(&r.revision),
-                    json(&r.input),
-                    json(&r.result),
-                    Bind::Int(millis(r.timestamp)),
-                    Bind::Int(r.duration_us as i64),
-                ],
-            )
-            .execute(&mut *tx)
-            .await?;
-        }
+        crate::sql_audit::insert_decision_rows(&mut tx, records).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -591,8 +569,9 @@ impl Store for SqlStore {
         &self,
         records: &[AuditRecord],
         hashes: &[(u64, [u8; 32])],
+        decisions: &[DecisionRecord],
     ) -> Result<()> {
-        self.append_audit_rows(records, hashes).await
+        self.append_audit_rows(records, hashes, decisions).await
     }
 
     async fn audit_size(&self) -> Result<u64> {

@@ -4,15 +4,54 @@ use std::collections::HashMap;
 
 use sqlx::Row;
 
+use sentinel_core::DecisionRecord;
+use sqlx::{Any, Transaction};
+
 use crate::filters::{Bind, Conditions};
 use crate::rows::{self, millis};
+use crate::sql::bind_all;
 use crate::{AuditFilter, AuditRecord, Result, SqlStore, StoreError, StoredCheckpoint};
+
+/// Inserts decision log rows inside `tx`, as multi-row INSERTs.
+pub(crate) async fn insert_decision_rows(
+    tx: &mut Transaction<'_, Any>,
+    records: &[DecisionRecord],
+) -> Result<()> {
+    let json = |v: &serde_json::Value| Bind::Text(v.to_string());
+    for chunk in records.chunks(50) {
+        let sql = format!(
+            "INSERT INTO decisions (id, tenant_id, agent, tool, outcome, revision, input, result, \
+             created_at, duration_us) VALUES {}",
+            placeholders(chunk.len(), 10)
+        );
+        let mut binds = Vec::with_capacity(chunk.len() * 10);
+        for r in chunk {
+            binds.extend([
+                Bind::Text(r.decision_id.to_string()),
+                Bind::Text(r.tenant_id.to_string()),
+                Bind::Text(r.agent.clone()),
+                Bind::Text(r.tool.clone()),
+                Bind::Text(r.outcome.clone()),
+                Bind::Text(r.revision.clone()),
+                json(&r.input),
+                json(&r.result),
+                Bind::Int(millis(r.timestamp)),
+                Bind::Int(r.duration_us as i64),
+            ]);
+        }
+        bind_all(sqlx::query(&sql), binds)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
 
 impl SqlStore {
     pub(crate) async fn append_audit_rows(
         &self,
         records: &[AuditRecord],
         hashes: &[(u64, [u8; 32])],
+        decisions: &[DecisionRecord],
     ) -> Result<()> {
         // Multi-row INSERTs: one statement per chunk rather than per row keeps a large group
         // commit cheap (well inside both dialects' bound-parameter limits).
@@ -48,6 +87,7 @@ impl SqlStore {
             }
             q.execute(&mut *tx).await?;
         }
+        insert_decision_rows(&mut tx, decisions).await?;
         tx.commit().await?;
         Ok(())
     }

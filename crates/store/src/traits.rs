@@ -85,9 +85,14 @@ pub trait Store: Send + Sync + 'static {
     /// The newest `limit` decisions of a tenant, newest first.
     async fn recent_decisions(&self, tenant: Uuid, limit: u32) -> Result<Vec<DecisionRecord>>;
 
-    /// Appends audit entries and the tree hashes they add, in one transaction.
-    async fn append_audit(&self, records: &[AuditRecord], hashes: &[(u64, [u8; 32])])
-        -> Result<()>;
+    /// Appends audit entries and the tree hashes they add, and `decisions` to the decision log,
+    /// in one transaction.
+    async fn append_audit(
+        &self,
+        records: &[AuditRecord],
+        hashes: &[(u64, [u8; 32])],
+        decisions: &[DecisionRecord],
+    ) -> Result<()>;
     /// How many entries the log holds.
     async fn audit_size(&self) -> Result<u64>;
     /// Stored tree hashes by index, in the order asked; a missing one is an error.

@@ -276,3 +276,17 @@ pub async fn checkpoint_of(s: &TestServer, size: u64) -> String {
     }
     panic!("no checkpoint of size {size} within 5 s");
 }
+
+/// Makes every insert into `table` of the SQLite database at `url` fail with `message` (a full
+/// disk, a broken table), until the trigger `name` is dropped through the returned pool.
+pub async fn fail_inserts(url: &str, table: &str, name: &str, message: &str) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    let pool = sqlx::AnyPool::connect(url).await.unwrap();
+    sqlx::query(&format!(
+        "CREATE TRIGGER {name} BEFORE INSERT ON {table} BEGIN SELECT RAISE(ABORT, '{message}'); END"
+    ))
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool
+}
