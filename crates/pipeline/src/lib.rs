@@ -22,6 +22,7 @@ mod kill_switch;
 mod policies;
 mod preview;
 mod quotas;
+mod record;
 mod recorder;
 mod registry_cache;
 mod scan;

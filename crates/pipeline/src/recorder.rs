@@ -1,5 +1,6 @@
 //! The decision log writer: decisions are queued and written in batches (one transaction per
-//! batch), off the request path.
+//! batch), off the request path. Each is turned into its record (input document, redaction)
+//! here too, rather than while the caller waits.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,39 +9,66 @@ use sentinel_core::DecisionRecord;
 use sentinel_store::Store;
 use tokio::sync::mpsc;
 
+use crate::record::PendingRecord;
+
 const BATCH: usize = 512;
 const QUEUE: usize = 65_536;
+/// Batches up to this size are built on the writer task; larger ones (a backlog) on the
+/// blocking pool, so that building them holds up no request.
+const BUILD_INLINE: usize = 8;
 
 #[derive(Clone)]
 pub struct DecisionRecorder {
-    tx: mpsc::Sender<DecisionRecord>,
+    tx: mpsc::Sender<PendingRecord>,
 }
 
 impl DecisionRecorder {
     /// Starts the writer task.
     pub fn start(store: Arc<dyn Store>) -> DecisionRecorder {
-        let (tx, mut rx) = mpsc::channel::<DecisionRecord>(QUEUE);
+        let (tx, mut rx) = mpsc::channel::<PendingRecord>(QUEUE);
         tokio::spawn(async move {
             let mut batch = Vec::with_capacity(BATCH);
             while rx.recv_many(&mut batch, BATCH).await > 0 {
+                let records = match build(std::mem::take(&mut batch)).await {
+                    Some(records) => records,
+                    None => {
+                        tracing::error!("decision records could not be built");
+                        continue;
+                    }
+                };
                 let mut delay = Duration::from_millis(50);
-                while let Err(e) = store.insert_decisions(&batch).await {
-                    tracing::error!(error = %e, count = batch.len(), "decision log write failed; retrying");
+                while let Err(e) = store.insert_decisions(&records).await {
+                    tracing::error!(error = %e, count = records.len(), "decision log write failed; retrying");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(5));
                 }
                 metrics::counter!("sentinel_decisions_recorded_total")
-                    .increment(batch.len() as u64);
-                batch.clear();
+                    .increment(records.len() as u64);
             }
         });
         DecisionRecorder { tx }
     }
 
     /// Queues a record, waiting when the queue is full (backpressure rather than loss).
-    pub async fn record(&self, record: DecisionRecord) {
+    pub(crate) async fn record(&self, record: PendingRecord) {
         if self.tx.send(record).await.is_err() {
             tracing::error!("decision log writer has stopped");
         }
     }
+}
+
+/// The records of a batch, in order; `None` if building them panicked.
+async fn build(pending: Vec<PendingRecord>) -> Option<Vec<DecisionRecord>> {
+    let build = |pending: Vec<PendingRecord>| {
+        pending
+            .into_iter()
+            .map(PendingRecord::into_record)
+            .collect::<Vec<_>>()
+    };
+    if pending.len() <= BUILD_INLINE {
+        return Some(build(pending));
+    }
+    tokio::task::spawn_blocking(move || build(pending))
+        .await
+        .ok()
 }
