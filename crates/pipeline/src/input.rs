@@ -2,23 +2,44 @@
 //! directly as the policy engine's value for evaluation ([`value`], on the request path), and
 //! as JSON for the decision log ([`build`], by the log writer). A test holds the two equal.
 
-use std::collections::BTreeMap;
+use std::cell::RefCell;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::LazyLock;
 
 use sentinel_core::{
     Action, ActionKind, Agent, AgentStatus, QuotaState, Risk, Tenant, Tool, ToolKind,
 };
-use sentinel_policy::Value as Rego;
+use sentinel_policy::{Object, Value as Rego};
 use serde_json::{json, Value};
 use time::OffsetDateTime;
+use uuid::Uuid;
 
 use crate::ScanFinding;
 
-/// An object key, allocated once per process: most of the document's strings are its keys.
+/// A string allocated once per process (object keys, enum names): most of the document's
+/// strings are its keys.
 macro_rules! key {
     ($name:literal) => {{
         static KEY: LazyLock<Rego> = LazyLock::new(|| Rego::from($name));
         KEY.clone()
+    }};
+}
+
+/// An object with these fields. Its shape (the sorted keys, in the engine's compact storage) is
+/// made once per process; each object is a copy of it with the values filled in, rather than a
+/// map built, sorted and compacted anew.
+macro_rules! object {
+    ($($name:literal : $value:expr),+ $(,)?) => {{
+        static SHAPE: LazyLock<Object> = LazyLock::new(|| {
+            match Rego::from(BTreeMap::from([$((Rego::from($name), Rego::Null)),+])) {
+                Rego::Object(o) => std::sync::Arc::unwrap_or_clone(o),
+                _ => unreachable!("a map becomes an object"),
+            }
+        });
+        let mut o = Object::clone(&SHAPE);
+        // Every key is in the shape, so these only replace values (the storage stays compact).
+        $( o.insert(key!($name), $value); )+
+        Rego::from(o)
     }};
 }
 
@@ -111,6 +132,13 @@ fn rfc3339(now: OffsetDateTime) -> String {
 /// action's arguments, the tool's metadata) are converted from JSON, by reference.
 pub fn value(p: &InputParts) -> Rego {
     let a = p.action;
+    // As converting the whole JSON document did: a part that does not convert leaves no input
+    // at all (so policy cannot decide, and the action is denied), never an input without it.
+    let arguments = sentinel_policy::value_of(&a.arguments);
+    let tool = p.tool.map(|t| TOOLS.with(|memo| memo.get(t.id, t, tool)));
+    if arguments == Rego::Undefined || tool == Some(Rego::Undefined) {
+        return Rego::Undefined;
+    }
     let mut untrusted = Vec::new();
     for s in &a.context.provenance {
         if s.trust != "trusted" {
@@ -130,132 +158,184 @@ pub fn value(p: &InputParts) -> Rego {
         .map(|(k, v)| (k, Rego::from(v)))
         .collect();
 
-    let mut input = BTreeMap::new();
-    input.insert(key!("action"), action(a));
-    input.insert(
-        key!("tenant"),
-        object([
-            (key!("id"), uuid(p.tenant.id)),
-            (key!("slug"), string(&p.tenant.slug)),
-        ]),
-    );
-    let g = p.agent;
-    input.insert(
-        key!("agent"),
-        object([
-            (key!("id"), uuid(g.id)),
-            (key!("name"), string(&g.name)),
-            (key!("framework"), optional(&g.framework)),
-            (key!("owner"), optional(&g.owner)),
-            (key!("labels"), labels(&g.labels)),
-            (key!("status"), agent_status(g.status)),
-        ]),
-    );
-    input.insert(
-        key!("scan"),
-        object([
-            (
-                key!("findings"),
-                Rego::from(p.findings.iter().map(finding).collect::<Vec<_>>()),
-            ),
-            (key!("max_score"), Rego::from(max_score)),
-        ]),
-    );
-    input.insert(key!("quota"), p.quota.map_or(Rego::Null, quota));
-    input.insert(
-        key!("session"),
-        object([
-            (key!("id"), optional(&a.session)),
-            (key!("tainted"), Rego::Bool(!untrusted.is_empty())),
-            (key!("untrusted_sources"), Rego::from(untrusted)),
-        ]),
-    );
-    input.insert(key!("now"), Rego::from(rfc3339(p.now)));
-    if let Some(t) = p.tool {
-        input.insert(
-            key!("tool"),
-            object([
-                (key!("id"), uuid(t.id)),
-                (key!("name"), string(&t.name)),
-                (key!("kind"), tool_kind(t.kind)),
-                (key!("server"), optional(&t.server)),
-                (key!("url"), optional(&t.url)),
-                (key!("owner"), optional(&t.owner)),
-                (
-                    key!("scopes"),
-                    Rego::from(t.scopes.iter().map(|s| string(s)).collect::<Vec<_>>()),
-                ),
-                (key!("risk"), risk(t.risk)),
-                (key!("metadata"), sentinel_policy::value_of(&t.metadata)),
-                (key!("is_active"), Rego::Bool(t.is_active)),
-            ]),
-        );
+    let action = action(a, arguments);
+    let tenant = object! {
+        "id": uuid(p.tenant.id),
+        "slug": string(&p.tenant.slug),
+    };
+    let agent = AGENTS.with(|memo| {
+        memo.get(p.agent.id, p.agent, |g| {
+            object! {
+                "id": uuid(g.id),
+                "name": string(&g.name),
+                "framework": optional(&g.framework),
+                "owner": optional(&g.owner),
+                "labels": labels(&g.labels),
+                "status": agent_status(g.status),
+            }
+        })
+    });
+    let scan = object! {
+        "findings": Rego::from(p.findings.iter().map(finding).collect::<Vec<_>>()),
+        "max_score": Rego::from(max_score),
+    };
+    let quota = p.quota.map_or(Rego::Null, quota);
+    let session = object! {
+        "id": optional(&a.session),
+        "tainted": Rego::Bool(!untrusted.is_empty()),
+        "untrusted_sources": Rego::from(untrusted),
+    };
+    let now = Rego::from(rfc3339(p.now));
+    match tool {
+        Some(tool) => object! {
+            "action": action,
+            "tenant": tenant,
+            "agent": agent,
+            "scan": scan,
+            "quota": quota,
+            "session": session,
+            "now": now,
+            "tool": tool,
+        },
+        None => object! {
+            "action": action,
+            "tenant": tenant,
+            "agent": agent,
+            "scan": scan,
+            "quota": quota,
+            "session": session,
+            "now": now,
+        },
     }
-    Rego::from(input)
 }
 
-fn action(a: &Action) -> Rego {
+/// Registry records change rarely and decide every action they take part in: each thread keeps
+/// the values it built for the latest version of each, and builds again when a record differs.
+struct Memo<T> {
+    built: HashMap<Uuid, (T, Rego)>,
+}
+
+/// Records per thread before the memo starts again (a bound, not a working-set estimate).
+const MEMO_CAPACITY: usize = 1024;
+
+impl<T: PartialEq + Clone> Memo<T> {
+    fn new() -> RefCell<Memo<T>> {
+        RefCell::new(Memo {
+            built: HashMap::new(),
+        })
+    }
+}
+
+trait MemoCell<T> {
+    fn get(&self, id: Uuid, record: &T, build: impl FnOnce(&T) -> Rego) -> Rego;
+}
+
+impl<T: PartialEq + Clone> MemoCell<T> for RefCell<Memo<T>> {
+    fn get(&self, id: Uuid, record: &T, build: impl FnOnce(&T) -> Rego) -> Rego {
+        let mut memo = self.borrow_mut();
+        if let Some((seen, value)) = memo.built.get(&id) {
+            if seen == record {
+                return value.clone();
+            }
+        }
+        let value = build(record);
+        if memo.built.len() >= MEMO_CAPACITY {
+            memo.built.clear();
+        }
+        memo.built.insert(id, (record.clone(), value.clone()));
+        value
+    }
+}
+
+thread_local! {
+    static AGENTS: RefCell<Memo<Agent>> = Memo::new();
+    static TOOLS: RefCell<Memo<Tool>> = Memo::new();
+}
+
+fn action(a: &Action, arguments: Rego) -> Rego {
     let context = &a.context;
     let provenance: Vec<Rego> = context
         .provenance
         .iter()
         .map(|s| {
-            object([
-                (key!("source"), string(&s.source)),
-                (key!("trust"), string(&s.trust)),
-            ])
+            object! {
+                "source": string(&s.source),
+                "trust": string(&s.trust),
+            }
         })
         .collect();
-    object([
-        (key!("tenant"), optional(&a.tenant)),
-        (key!("agent"), optional(&a.agent)),
-        (key!("session"), optional(&a.session)),
-        (key!("kind"), action_kind(a.kind)),
-        (
-            key!("target"),
-            object([
-                (key!("tool"), string(&a.target.tool)),
-                (key!("server"), optional(&a.target.server)),
-            ]),
-        ),
-        (key!("arguments"), sentinel_policy::value_of(&a.arguments)),
-        (
-            key!("context"),
-            object([
-                (key!("purpose"), optional(&context.purpose)),
-                (key!("labels"), labels(&context.labels)),
-                (key!("provenance"), Rego::from(provenance)),
-            ]),
-        ),
-    ])
+    object! {
+        "tenant": optional(&a.tenant),
+        "agent": optional(&a.agent),
+        "session": optional(&a.session),
+        "kind": action_kind(a.kind),
+        "target": object! {
+            "tool": string(&a.target.tool),
+            "server": optional(&a.target.server),
+        },
+        "arguments": arguments,
+        "context": object! {
+            "purpose": optional(&context.purpose),
+            "labels": labels(&context.labels),
+            "provenance": Rego::from(provenance),
+        },
+    }
+}
+
+/// `Undefined` when the metadata does not convert.
+fn tool(t: &Tool) -> Rego {
+    let metadata = sentinel_policy::value_of(&t.metadata);
+    if metadata == Rego::Undefined {
+        return Rego::Undefined;
+    }
+    object! {
+        "id": uuid(t.id),
+        "name": string(&t.name),
+        "kind": tool_kind(t.kind),
+        "server": optional(&t.server),
+        "url": optional(&t.url),
+        "owner": optional(&t.owner),
+        "scopes": Rego::from(t.scopes.iter().map(|s| string(s)).collect::<Vec<_>>()),
+        "risk": risk(t.risk),
+        "metadata": metadata,
+        "is_active": Rego::Bool(t.is_active),
+    }
 }
 
 fn finding(f: &ScanFinding) -> Rego {
-    object([
-        (key!("detector"), string(&f.detector)),
-        (key!("rule"), string(&f.rule)),
-        (key!("path"), optional(&f.path)),
+    object! {
+        "detector": string(&f.detector),
+        "rule": string(&f.rule),
+        "path": optional(&f.path),
         // serde_json writes an f32 as the f64 it widens to; so does this.
-        (key!("score"), Rego::from(f.score as f64)),
-        (key!("severity"), string(&f.severity)),
-    ])
+        "score": Rego::from(f.score as f64),
+        "severity": string(&f.severity),
+    }
 }
 
 fn quota(q: &QuotaState) -> Rego {
-    let mut o = BTreeMap::new();
-    o.insert(key!("scope"), string(&q.scope));
-    o.insert(key!("limit"), Rego::from(q.limit));
-    o.insert(key!("window_seconds"), Rego::from(q.window_seconds));
-    o.insert(key!("remaining"), Rego::from(q.remaining));
-    // Skipped when absent, as `QuotaState` serialises.
-    if let Some(s) = q.retry_after_seconds {
-        o.insert(key!("retry_after_seconds"), Rego::from(s));
+    let (scope, limit, window, remaining) = (
+        string(&q.scope),
+        Rego::from(q.limit),
+        Rego::from(q.window_seconds),
+        Rego::from(q.remaining),
+    );
+    // `retry_after_seconds` is skipped when absent, as `QuotaState` serialises.
+    match q.retry_after_seconds {
+        Some(retry) => object! {
+            "scope": scope,
+            "limit": limit,
+            "window_seconds": window,
+            "remaining": remaining,
+            "retry_after_seconds": Rego::from(retry),
+        },
+        None => object! {
+            "scope": scope,
+            "limit": limit,
+            "window_seconds": window,
+            "remaining": remaining,
+        },
     }
-    Rego::from(o)
-}
-
-fn object<const N: usize>(fields: [(Rego, Rego); N]) -> Rego {
-    Rego::from(BTreeMap::from(fields))
 }
 
 fn string(s: &str) -> Rego {
@@ -444,6 +524,40 @@ mod tests {
             quota: None,
             now: ids::now(),
         });
+        // serde's private name for an arbitrary-precision number: the engine reads such an
+        // object as the number, and fails the whole document when it is not one.
+        let mut odd = Vec::new();
+        for number in ["12", "not a number"] {
+            let mut a = action.clone();
+            a.arguments["x"] = json!({"$serde_json::private::Number": number});
+            odd.push(a);
+        }
+        for a in &odd {
+            cases.push(InputParts {
+                action: a,
+                tenant: &tenant,
+                agent: &agent,
+                tool: Some(&tool),
+                findings: &[],
+                quota: None,
+                now: ids::now(),
+            });
+        }
+        let mut odd_tool = tool.clone();
+        odd_tool.metadata = json!({"$serde_json::private::Number": "not a number"});
+        cases.push(InputParts {
+            action: &action,
+            tenant: &tenant,
+            agent: &agent,
+            tool: Some(&odd_tool),
+            findings: &[],
+            quota: None,
+            now: ids::now(),
+        });
+        assert_eq!(value(&cases[cases.len() - 1]), Rego::Undefined);
+        // The memo builds again for a changed record.
+        assert_ne!(value(&cases[cases.len() - 3]), Rego::Undefined);
+        assert_eq!(value(&cases[cases.len() - 2]), Rego::Undefined);
         for parts in &cases {
             let document = build(parts);
             let value = value(parts);
