@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
 use std::sync::LazyLock;
 
 use sentinel_core::{
@@ -38,7 +39,12 @@ macro_rules! object {
         });
         let mut o = Object::clone(&SHAPE);
         // Every key is in the shape, so these only replace values (the storage stays compact).
-        $( o.insert(key!($name), $value); )+
+        $({
+            static KEY: LazyLock<Rego> = LazyLock::new(|| Rego::from($name));
+            if let Some(slot) = o.get_mut(&KEY) {
+                *slot = $value;
+            }
+        })+
         Rego::from(o)
     }};
 }
@@ -56,9 +62,9 @@ pub struct InputParts<'a> {
 /// What the input document is made of besides the action, owned: kept with a decision so the
 /// log writer can write its input document later, off the request path.
 pub struct InputFacts {
-    pub tenant: Tenant,
-    pub agent: Agent,
-    pub tool: Option<Tool>,
+    pub tenant: Arc<Tenant>,
+    pub agent: Arc<Agent>,
+    pub tool: Option<Arc<Tool>>,
     pub findings: Vec<ScanFinding>,
     pub quota: Option<QuotaState>,
     pub now: OffsetDateTime,
@@ -70,7 +76,7 @@ impl InputFacts {
             action,
             tenant: &self.tenant,
             agent: &self.agent,
-            tool: self.tool.as_ref(),
+            tool: self.tool.as_deref(),
             findings: &self.findings,
             quota: self.quota.as_ref(),
             now: self.now,

@@ -45,7 +45,7 @@ impl Pipeline {
             action: &action,
             tenant: &tenant,
             agent: &agent,
-            tool: tool.as_ref(),
+            tool: tool.as_deref(),
             findings: &findings,
             quota: None,
             now: sentinel_core::ids::now(),
