@@ -67,11 +67,11 @@ fn convert(json: &serde_json::Value) -> Option<Value> {
                         .filter(|_| map.len() == 1);
                 }
             }
-            Value::from(
-                map.iter()
-                    .map(|(k, v)| Some((Value::from(k.as_str()), convert(v)?)))
-                    .collect::<Option<std::collections::BTreeMap<_, _>>>()?,
-            )
+            let mut object = std::collections::BTreeMap::new();
+            for (k, v) in map {
+                object.insert(Value::from(k.as_str()), convert(v)?);
+            }
+            Value::from(object)
         }
     })
 }
