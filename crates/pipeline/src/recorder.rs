@@ -66,7 +66,8 @@ async fn build(pending: Vec<PendingRecord>) -> Option<Vec<DecisionRecord>> {
             .collect::<Vec<_>>()
     };
     if pending.len() <= BUILD_INLINE {
-        return Some(build(pending));
+        // A panic loses this batch, as on the blocking pool, rather than the writer.
+        return std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| build(pending))).ok();
     }
     tokio::task::spawn_blocking(move || build(pending))
         .await
