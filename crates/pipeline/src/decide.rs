@@ -8,11 +8,12 @@ use sentinel_policy::{CompiledPolicy, Evaluator, Limits, PolicyError};
 use sentinel_store::Store;
 use uuid::Uuid;
 
-use crate::input::{self, InputParts};
+use crate::input::{self, InputFacts};
+use crate::record::PendingRecord;
 use crate::registry_cache::RegistryCache;
 use crate::{
-    ActionScanner, ApprovalConfig, AuditLog, DecisionRecorder, EventBus, KillSwitch, NewEntry,
-    NoScanner, PolicySet, QuotaBook, Quotas, Receipt, TenantPolicy,
+    ActionScanner, ApprovalConfig, AuditLog, DecisionRecorder, DecisionSink, EventBus, KillSwitch,
+    NewEntry, NoScanner, PolicySet, QuotaBook, Quotas, Receipt, TenantPolicy,
 };
 
 #[derive(Debug, Clone)]
@@ -99,7 +100,7 @@ impl Pipeline {
         }
         Ok(Pipeline {
             registry: RegistryCache::new(store.clone()),
-            recorder: DecisionRecorder::start(store.clone()),
+            recorder: DecisionRecorder::start(DecisionSink::Store(store.clone())),
             scanner: Arc::new(NoScanner),
             store,
             kills,
@@ -121,7 +122,7 @@ impl Pipeline {
     /// Records every decision in `audit` before answering (see [`PipelineConfig::audit_strict`]).
     pub fn with_audit(mut self, audit: Arc<AuditLog>) -> Pipeline {
         // One writer for both logs: decision records share the audit log's commits.
-        self.recorder = DecisionRecorder::Audit(audit.clone());
+        self.recorder = DecisionRecorder::start(DecisionSink::Audit(audit.clone()));
         self.audit = Some(audit);
         self
     }
@@ -174,7 +175,7 @@ impl Pipeline {
     ) -> Decision {
         let started = Instant::now();
         let decision_id = new_id();
-        let mut record_input = serde_json::Value::Null;
+        let mut facts = None;
         let mut revision = String::new();
         let mut shadow = serde_json::Value::Null;
         let decision = match self
@@ -183,7 +184,7 @@ impl Pipeline {
                 decision_id,
                 grant,
                 &mut action,
-                &mut record_input,
+                &mut facts,
                 &mut revision,
                 &mut shadow,
             )
@@ -207,7 +208,8 @@ impl Pipeline {
         };
         let mut decision = decision;
         if let Some(audit) = &self.audit {
-            let entry = audit_entry(caller, &action, &decision, &record_input, &revision);
+            let findings = facts.as_ref().map_or(&[][..], |f| &f.findings[..]);
+            let entry = audit_entry(caller, &action, &decision, findings, &revision);
             if self.config.audit_strict {
                 match audit.append(entry).await {
                     Ok(r) => decision.audit = Some(audit_ref(r)),
@@ -250,55 +252,22 @@ impl Pipeline {
                 "audit": decision.audit,
             }),
         );
-        let mut result = serde_json::to_value(&decision).unwrap_or_default();
-        if !shadow.is_null() {
-            result["shadow"] = shadow;
-        }
+        // The record is built by the log writer, off the request path.
         self.recorder
-            .record(DecisionRecord {
+            .record(PendingRecord {
                 decision_id,
                 tenant_id: caller.tenant_id,
-                agent: action.agent.clone().unwrap_or_default(),
-                tool: action.target.tool.clone(),
-                outcome: decision.outcome.as_str().into(),
+                action,
+                facts,
+                decision: decision.clone(),
+                shadow,
                 revision,
-                input: self.record_copy(&action, record_input),
-                result,
                 timestamp: ids::now(),
                 duration_us: elapsed.as_micros() as u64,
+                scanner: self.scanner.clone(),
             })
             .await;
         decision
-    }
-
-    /// What the decision log keeps of the input: the policy input (or, for decisions denied
-    /// before policy, the action), with secrets and PII in the arguments replaced by keyed
-    /// hashes. Findings stay, so simulations replay rules about them unchanged.
-    fn record_copy(&self, action: &Action, record_input: serde_json::Value) -> serde_json::Value {
-        let mut input = if record_input.is_null() {
-            serde_json::to_value(action).unwrap_or_default()
-        } else {
-            record_input
-        };
-        let findings = input.get("scan").map(|scan| scan["findings"].clone());
-        let arguments = match input.get_mut("action") {
-            Some(a) => &mut a["arguments"],
-            None => &mut input["arguments"],
-        };
-        // Decisions that reached policy carry their scan findings: redact only when they found
-        // something to redact, rather than scanning every decision twice. Decisions denied
-        // before policy (a kill switch, say) were never scanned, so scan those.
-        let found_sensitive = match findings {
-            Some(findings) => findings.as_array().is_some_and(|f| {
-                f.iter()
-                    .any(|f| matches!(f["detector"].as_str(), Some("secrets" | "pii")))
-            }),
-            None => true,
-        };
-        if found_sensitive && !arguments.is_null() {
-            *arguments = self.scanner.redact_for_record(arguments);
-        }
-        input
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -308,7 +277,7 @@ impl Pipeline {
         decision_id: Uuid,
         grant: Option<&str>,
         action: &mut Action,
-        record_input: &mut serde_json::Value,
+        facts_out: &mut Option<InputFacts>,
         revision: &mut String,
         shadow_out: &mut serde_json::Value,
     ) -> Result<Decision, Early> {
@@ -393,19 +362,18 @@ impl Pipeline {
         let quota = self
             .quotas
             .peek(tenant.id, &policy.quotas, &agent.name, &action.target.tool);
-        let now = ids::now();
-        let doc = input::build(&InputParts {
-            action,
-            tenant: &tenant,
-            agent: &agent,
-            tool: tool.as_ref(),
-            findings: &findings,
-            quota: quota.as_ref(),
-            now,
+        // Kept for the decision log before anything can fail: a decision denied from here on
+        // still records the input policy was given.
+        let facts = facts_out.insert(InputFacts {
+            tenant,
+            agent,
+            tool,
+            findings,
+            quota,
+            now: ids::now(),
         });
-        // Converted from a reference: the document itself goes to the decision log uncopied.
-        let value = sentinel_policy::value_of(&doc);
-        *record_input = doc;
+        let value = input::value(&facts.parts(action));
+        let (tenant, agent) = (&facts.tenant, &facts.agent);
 
         // Shadow evaluation: recorded beside the real one, never enforced.
         if let Some(candidate) = self.policies.shadow(tenant.id) {
@@ -441,7 +409,7 @@ impl Pipeline {
             obligations: Obligations {
                 redact: verdict.redact,
             },
-            quota,
+            quota: facts.quota.clone(),
             policy: policy_ref,
             audit: None,
         };
@@ -534,15 +502,15 @@ fn audit_entry(
     caller: Caller,
     action: &Action,
     d: &Decision,
-    input: &serde_json::Value,
+    findings: &[crate::ScanFinding],
     revision: &str,
 ) -> NewEntry {
     use sentinel_audit::canonical::{canonical_json, sha256_label};
     let action_json = serde_json::to_value(action).unwrap_or_default();
-    let findings: Vec<serde_json::Value> = input["scan"]["findings"]
-        .as_array()
-        .map(|f| f.iter().map(|f| serde_json::json!({"detector": f["detector"], "rule": f["rule"], "path": f["path"]})).collect())
-        .unwrap_or_default();
+    let findings: Vec<serde_json::Value> = findings
+        .iter()
+        .map(|f| serde_json::json!({"detector": f.detector, "rule": f.rule, "path": f.path}))
+        .collect();
     NewEntry {
         tenant: Some(caller.tenant_id),
         actor: format!("agent:{}", caller.agent_id),

@@ -41,16 +41,16 @@ impl Pipeline {
         action.tenant = Some(tenant.slug.clone());
         action.agent = Some(agent.name.clone());
         let findings = self.scanner.scan(&action);
-        let doc = input::build(&InputParts {
+        let input = input::value(&InputParts {
             action: &action,
             tenant: &tenant,
             agent: &agent,
-            tool: tool.as_ref(),
+            tool: tool.as_deref(),
             findings: &findings,
             quota: None,
             now: sentinel_core::ids::now(),
         });
-        match policy.compiled.evaluate(doc.into()) {
+        match policy.compiled.evaluate(input) {
             Ok(v) => v.outcome != sentinel_policy::Outcome::Deny,
             Err(_) => false,
         }

@@ -47,9 +47,11 @@ impl<K: Eq + Hash + Clone, V: Clone> TtlMap<K, V> {
 
 pub struct RegistryCache {
     store: Arc<dyn Store>,
-    tenants: TtlMap<Uuid, Option<Tenant>>,
-    agents: TtlMap<(Uuid, Uuid), Option<Agent>>,
-    tools: TtlMap<(Uuid, String), Option<Tool>>,
+    // Shared rather than copied out on every decision; a record read again from the store is
+    // a new `Arc` (which is how the input builder's memo notices it may have changed).
+    tenants: TtlMap<Uuid, Option<Arc<Tenant>>>,
+    agents: TtlMap<(Uuid, Uuid), Option<Arc<Agent>>>,
+    tools: TtlMap<(Uuid, String), Option<Arc<Tool>>>,
 }
 
 impl RegistryCache {
@@ -62,30 +64,34 @@ impl RegistryCache {
         }
     }
 
-    pub async fn tenant(&self, id: Uuid) -> Result<Option<Tenant>, StoreError> {
+    pub async fn tenant(&self, id: Uuid) -> Result<Option<Arc<Tenant>>, StoreError> {
         if let Some(t) = self.tenants.get(&id) {
             return Ok(t);
         }
-        let t = self.store.tenant(&id.to_string()).await?;
+        let t = self.store.tenant(&id.to_string()).await?.map(Arc::new);
         self.tenants.put(id, t.clone());
         Ok(t)
     }
 
-    pub async fn agent(&self, tenant: Uuid, id: Uuid) -> Result<Option<Agent>, StoreError> {
+    pub async fn agent(&self, tenant: Uuid, id: Uuid) -> Result<Option<Arc<Agent>>, StoreError> {
         if let Some(a) = self.agents.get(&(tenant, id)) {
             return Ok(a);
         }
-        let a = self.store.agent(tenant, &id.to_string()).await?;
+        let a = self
+            .store
+            .agent(tenant, &id.to_string())
+            .await?
+            .map(Arc::new);
         self.agents.put((tenant, id), a.clone());
         Ok(a)
     }
 
-    pub async fn tool(&self, tenant: Uuid, name: &str) -> Result<Option<Tool>, StoreError> {
+    pub async fn tool(&self, tenant: Uuid, name: &str) -> Result<Option<Arc<Tool>>, StoreError> {
         let key = (tenant, name.to_string());
         if let Some(t) = self.tools.get(&key) {
             return Ok(t);
         }
-        let t = self.store.tool(tenant, name).await?;
+        let t = self.store.tool(tenant, name).await?.map(Arc::new);
         self.tools.put(key, t.clone());
         Ok(t)
     }

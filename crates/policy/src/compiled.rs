@@ -220,6 +220,9 @@ fn verdict_of(value: Value) -> Result<Verdict, PolicyError> {
             "data.sentinel.decision is undefined".into(),
         ));
     }
+    if let Some(verdict) = Verdict::read_plain(&value) {
+        return Ok(verdict);
+    }
     let json = serde_json::to_value(&value).map_err(|e| PolicyError::Malformed(e.to_string()))?;
     Verdict::from_value(&json).map_err(PolicyError::Malformed)
 }

@@ -1,0 +1,82 @@
+//! A decision on its way to the decision log: what `decide()` hands the log writer, which turns
+//! it into the recorded [`DecisionRecord`] off the request path (the input document as JSON,
+//! arguments redacted, the decision serialised).
+
+use std::sync::Arc;
+
+use sentinel_core::{Action, Decision, DecisionRecord};
+use time::OffsetDateTime;
+use uuid::Uuid;
+
+use crate::input::{self, InputFacts};
+use crate::ActionScanner;
+
+pub struct PendingRecord {
+    pub decision_id: Uuid,
+    pub tenant_id: Uuid,
+    /// The action as policy saw it (tenant and agent filled in from the key).
+    pub action: Action,
+    /// The rest of the input document; `None` for decisions denied before policy.
+    pub facts: Option<InputFacts>,
+    pub decision: Decision,
+    /// The shadow revision's verdict, when one ran.
+    pub shadow: serde_json::Value,
+    pub revision: String,
+    pub timestamp: OffsetDateTime,
+    pub duration_us: u64,
+    /// Redacts the arguments for keeping.
+    pub scanner: Arc<dyn ActionScanner>,
+}
+
+impl PendingRecord {
+    pub fn into_record(self) -> DecisionRecord {
+        let mut result = serde_json::to_value(&self.decision).unwrap_or_default();
+        if !self.shadow.is_null() {
+            result["shadow"] = self.shadow;
+        }
+        DecisionRecord {
+            decision_id: self.decision_id,
+            tenant_id: self.tenant_id,
+            agent: self.action.agent.clone().unwrap_or_default(),
+            tool: self.action.target.tool.clone(),
+            outcome: self.decision.outcome.as_str().into(),
+            revision: self.revision,
+            input: record_copy(self.scanner.as_ref(), &self.action, self.facts.as_ref()),
+            result,
+            timestamp: self.timestamp,
+            duration_us: self.duration_us,
+        }
+    }
+}
+
+/// What the decision log keeps of the input: the policy input (or, for decisions denied
+/// before policy, the action), with secrets and PII in the arguments replaced by keyed
+/// hashes. Findings stay, so simulations replay rules about them unchanged.
+fn record_copy(
+    scanner: &dyn ActionScanner,
+    action: &Action,
+    facts: Option<&InputFacts>,
+) -> serde_json::Value {
+    let mut input = match facts {
+        Some(facts) => input::build(&facts.parts(action)),
+        None => serde_json::to_value(action).unwrap_or_default(),
+    };
+    let arguments = match input.get_mut("action") {
+        Some(a) => &mut a["arguments"],
+        None => &mut input["arguments"],
+    };
+    // Decisions that reached policy carry their scan findings: redact only when they found
+    // something to redact, rather than scanning every decision twice. Decisions denied
+    // before policy (a kill switch, say) were never scanned, so scan those.
+    let found_sensitive = match facts {
+        Some(facts) => facts
+            .findings
+            .iter()
+            .any(|f| matches!(f.detector.as_str(), "secrets" | "pii")),
+        None => true,
+    };
+    if found_sensitive && !arguments.is_null() {
+        *arguments = scanner.redact_for_record(arguments);
+    }
+    input
+}
