@@ -25,6 +25,12 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
+/// mimalloc instead of glibc's malloc: under `/v1/check` load glibc's allocator took about a
+/// fifth of the server's CPU (arena locking, `malloc_consolidate`), mimalloc's thread-local free
+/// lists much less (measured in docs/benchmarks.md, "Server overhead of a check").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Sentinel — a governance control plane and gateway for AI agents.
 ///
 /// Start a server on the embedded default (a SQLite file in ./sentinel-data) with

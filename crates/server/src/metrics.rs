@@ -2,7 +2,7 @@
 //! rest of Sentinel records through the `metrics` facade. Rendered at `GET /metrics`.
 
 use std::sync::OnceLock;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use axum::extract::{MatchedPath, Request};
 use axum::middleware::Next;
@@ -17,14 +17,30 @@ const BUCKETS: &[f64] = &[
     2.5, 10.0,
 ];
 
+/// How often histogram samples are folded into their buckets (see [`recorder`]).
+const UPKEEP_EVERY: Duration = Duration::from_secs(5);
+
 /// The process-wide recorder, installed on first use (a process has exactly one).
+///
+/// `install_recorder` leaves upkeep to its caller: until it runs, every histogram sample (two
+/// per `/v1/check`) is kept raw in memory, so a server that nobody scrapes grows without bound.
+/// A plain thread does it, so that it runs whatever runtime (or none) installed the recorder.
 pub fn recorder() -> &'static PrometheusHandle {
     RECORDER.get_or_init(|| {
-        PrometheusBuilder::new()
+        let handle = PrometheusBuilder::new()
             .set_buckets(BUCKETS)
             .expect("buckets are not empty")
             .install_recorder()
-            .expect("no other metrics recorder is installed")
+            .expect("no other metrics recorder is installed");
+        let upkeep = handle.clone();
+        std::thread::Builder::new()
+            .name("metrics-upkeep".into())
+            .spawn(move || loop {
+                std::thread::sleep(UPKEEP_EVERY);
+                upkeep.run_upkeep();
+            })
+            .expect("spawning the metrics upkeep thread");
+        handle
     })
 }
 

@@ -277,3 +277,34 @@ async fn missing_malformed_unknown_and_revoked_keys_are_401() {
     .ok(204);
     s.get("/v1/whoami", &w.agent).await.problem(401);
 }
+
+#[tokio::test]
+async fn a_busy_cached_key_is_refused_on_the_next_request_after_revocation() {
+    let w = world().await;
+    let s = &w.s;
+    // Warm the key cache and its once-a-minute use record with concurrent calls.
+    let calls = (0..16).map(|_| s.get("/v1/whoami", &w.operator));
+    for r in futures_util::future::join_all(calls).await {
+        r.ok(200);
+    }
+    let listed = s.get("/v1/tenants/acme/keys", &s.admin_key).await;
+    let key = listed.ok(200)["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["role"] == "operator")
+        .cloned()
+        .unwrap();
+    let id = key["id"].as_str().unwrap();
+    s.call(
+        Method::DELETE,
+        &format!("/v1/tenants/acme/keys/{id}"),
+        &s.admin_key,
+        None,
+    )
+    .await
+    .ok(204);
+    s.get("/v1/whoami", &w.operator).await.problem(401);
+    // The other keys still work: only the revoked one left the cache.
+    s.get("/v1/whoami", &w.auditor).await.ok(200);
+}

@@ -93,17 +93,23 @@ impl KeyCache {
     }
 
     fn touch_later(&self, store: &Arc<dyn Store>, id: Uuid) {
-        let due = {
+        // Nearly every call finds the key touched within the minute: decide that under the
+        // shared lock, so concurrent requests do not queue for the exclusive one.
+        let due = |c: &Cached| c.touched.is_none_or(|t| t.elapsed() > TOUCH_EVERY);
+        if !self.entries.read().unwrap().get(&id).is_some_and(due) {
+            return;
+        }
+        let claimed = {
             let mut entries = self.entries.write().unwrap();
             match entries.get_mut(&id) {
-                Some(c) if c.touched.is_none_or(|t| t.elapsed() > TOUCH_EVERY) => {
+                Some(c) if due(c) => {
                     c.touched = Some(Instant::now());
                     true
                 }
                 _ => false,
             }
         };
-        if due {
+        if claimed {
             let store = store.clone();
             tokio::spawn(async move {
                 if let Err(e) = store.touch_api_key(id, sentinel_core::ids::now()).await {
