@@ -229,8 +229,10 @@ impl Writer {
         let mut tick = tokio::time::interval(CHECKPOINT_TICK);
         loop {
             let room = DECISIONS_BATCH.saturating_sub(self.decisions.len());
+            // A full batch is written at once, unless it is waiting out a failed write.
+            let retrying = self.decisions_retry > DECISIONS_WAIT;
             let due = match self.decisions_due {
-                Some(_) if room == 0 => Some(tokio::time::Instant::now()),
+                Some(_) if room == 0 && !retrying => Some(tokio::time::Instant::now()),
                 due => due,
             };
             tokio::select! {
