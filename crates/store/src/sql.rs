@@ -84,7 +84,8 @@ impl SqlStore {
         row.as_ref().map(map).transpose()
     }
 
-    async fn execute(&self, sql: &str, binds: Vec<Bind>) -> Result<u64> {
+    /// Runs one write statement on the writer; the number of rows it changed.
+    pub(crate) async fn execute(&self, sql: &str, binds: Vec<Bind>) -> Result<u64> {
         Ok(bind_all(sqlx::query(sql), binds)
             .execute(&self.writer)
             .await?

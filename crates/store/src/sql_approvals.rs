@@ -41,15 +41,8 @@ impl SqlStore {
         self.rows(sql, binds).await?.iter().map(record).collect()
     }
 
-    pub(crate) async fn run(&self, sql: &str, binds: Vec<Bind>) -> Result<u64> {
-        Ok(bind_all(sqlx::query(sql), binds)
-            .execute(self.writer())
-            .await?
-            .rows_affected())
-    }
-
     pub(crate) async fn insert_approval_row(&self, a: &Approval) -> Result<()> {
-        self.run(
+        self.execute(
             "INSERT INTO approvals (id, tenant_id, agent_id, agent, tool, status, action_digest, \
              expires_at, version, record) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
             vec![
@@ -149,7 +142,7 @@ impl SqlStore {
 
     pub(crate) async fn update_approval_row(&self, a: &Approval, expected: u32) -> Result<bool> {
         let n = self
-            .run(
+            .execute(
                 "UPDATE approvals SET status = $1, expires_at = $2, version = $3, record = $4 \
                  WHERE id = $5 AND version = $6",
                 vec![
@@ -179,7 +172,7 @@ impl SqlStore {
     }
 
     pub(crate) async fn insert_webhook_row(&self, w: &Webhook) -> Result<()> {
-        self.run(
+        self.execute(
             "INSERT INTO webhooks (id, tenant_id, name, record) VALUES ($1, $2, $3, $4)",
             vec![
                 text(w.id.to_string()),
@@ -198,7 +191,7 @@ impl SqlStore {
 
     pub(crate) async fn update_webhook_row(&self, w: &Webhook) -> Result<bool> {
         let n = self
-            .run(
+            .execute(
                 "UPDATE webhooks SET name = $1, record = $2 WHERE id = $3 AND tenant_id = $4",
                 vec![
                     text(&w.name),
@@ -217,7 +210,7 @@ impl SqlStore {
 
     pub(crate) async fn delete_webhook_row(&self, tenant: Uuid, id: Uuid) -> Result<bool> {
         Ok(self
-            .run(
+            .execute(
                 "DELETE FROM webhooks WHERE id = $1 AND tenant_id = $2",
                 vec![text(id.to_string()), text(tenant.to_string())],
             )
@@ -255,7 +248,7 @@ impl SqlStore {
         binds.remove(0);
         binds.remove(0);
         binds.push(text(d.id.to_string()));
-        self.run(
+        self.execute(
             "UPDATE webhook_deliveries SET status = $1, next_attempt_at = $2, record = $3 WHERE id = $4",
             binds,
         )
@@ -270,7 +263,7 @@ impl SqlStore {
         until: OffsetDateTime,
     ) -> Result<bool> {
         let n = self
-            .run(
+            .execute(
                 "UPDATE webhook_deliveries SET next_attempt_at = $1 \
                  WHERE id = $2 AND status = 'pending' AND next_attempt_at = $3",
                 vec![

@@ -9,7 +9,7 @@ use crate::{Result, SqlStore, StoreError};
 
 impl SqlStore {
     pub(crate) async fn insert_mcp_server_row(&self, s: &McpServer) -> Result<()> {
-        self.run(
+        self.execute(
             "INSERT INTO mcp_servers (id, tenant_id, name, record) VALUES ($1, $2, $3, $4)",
             vec![
                 text(s.id.to_string()),
@@ -28,7 +28,7 @@ impl SqlStore {
 
     pub(crate) async fn update_mcp_server_row(&self, s: &McpServer) -> Result<bool> {
         let n = self
-            .run(
+            .execute(
                 "UPDATE mcp_servers SET record = $1 WHERE id = $2 AND tenant_id = $3",
                 vec![
                     to_json(s),
@@ -42,7 +42,7 @@ impl SqlStore {
 
     pub(crate) async fn delete_mcp_server_row(&self, tenant: Uuid, id: Uuid) -> Result<bool> {
         let n = self
-            .run(
+            .execute(
                 "DELETE FROM mcp_servers WHERE id = $1 AND tenant_id = $2",
                 vec![text(id.to_string()), text(tenant.to_string())],
             )
@@ -59,7 +59,7 @@ impl SqlStore {
     }
 
     pub(crate) async fn put_tool_pin_row(&self, pin: &ToolPin) -> Result<()> {
-        self.run(
+        self.execute(
             "INSERT INTO mcp_tool_pins (tenant_id, server, tool, record) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (tenant_id, server, tool) DO UPDATE SET record = excluded.record",
             vec![
@@ -82,7 +82,7 @@ impl SqlStore {
     }
 
     pub(crate) async fn delete_tool_pin_rows(&self, tenant: Uuid, server: &str) -> Result<u64> {
-        self.run(
+        self.execute(
             "DELETE FROM mcp_tool_pins WHERE tenant_id = $1 AND server = $2",
             vec![text(tenant.to_string()), text(server)],
         )

@@ -10,7 +10,7 @@ use crate::{Result, SqlStore};
 
 impl SqlStore {
     pub(crate) async fn put_secret_row(&self, secret: &SealedSecret) -> Result<()> {
-        self.run(
+        self.execute(
             "INSERT INTO secrets (tenant_id, name, record, sealed) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (tenant_id, name) DO UPDATE SET record = excluded.record, \
              sealed = excluded.sealed",
@@ -56,7 +56,7 @@ impl SqlStore {
 
     pub(crate) async fn delete_secret_row(&self, tenant: Uuid, name: &str) -> Result<bool> {
         Ok(self
-            .run(
+            .execute(
                 "DELETE FROM secrets WHERE tenant_id = $1 AND name = $2",
                 vec![text(tenant.to_string()), text(name)],
             )
