@@ -190,7 +190,9 @@ impl CompiledPolicy {
                 vm.load_program(b.program.clone());
                 vm.set_data(b.data.clone())
                     .map_err(|e| PolicyError::Evaluation(e.to_string()))?;
-                vm.set_strict_builtin_errors(true);
+                // Non-strict: values of different types compare in Rego's total order, as in
+                // the interpreter; builtin errors still deny (crate::vm_guard).
+                vm.set_strict_builtin_errors(false);
                 vm.set_max_instructions(VM_MAX_INSTRUCTIONS);
                 vm.set_execution_timer_config(Some(ExecutionTimerConfig {
                     limit: self.limits.timeout,
@@ -200,8 +202,15 @@ impl CompiledPolicy {
             }
             let vm = warm.get_mut(&self.revision).expect("just inserted");
             vm.set_input(input);
-            vm.execute_entry_point_by_name(DECISION_RULE)
-                .map_err(|e| self.runtime_error(e.to_string()))
+            crate::vm_guard::take_failure();
+            let value = vm
+                .execute_entry_point_by_name(DECISION_RULE)
+                .map_err(|e| self.runtime_error(e.to_string()));
+            // A builtin that failed fails the decision, even where the VM went on without it.
+            match crate::vm_guard::take_failure() {
+                Some(failure) => Err(PolicyError::Evaluation(failure)),
+                None => value,
+            }
         })
     }
 
@@ -231,9 +240,11 @@ fn verdict_of(value: Value) -> Result<Verdict, PolicyError> {
 fn to_bytecode(engine: &Engine, data: &serde_json::Value) -> anyhow::Result<Bytecode> {
     let mut engine = engine.clone();
     let policy = engine.compile_with_entrypoint(&DECISION_RULE.into())?;
-    let program = Compiler::compile_from_policy(&policy, &[DECISION_RULE])?;
+    let mut program =
+        Arc::unwrap_or_clone(Compiler::compile_from_policy(&policy, &[DECISION_RULE])?);
+    crate::vm_guard::install(&mut program)?;
     Ok(Bytecode {
-        program,
+        program: Arc::new(program),
         policy,
         data: Value::from(data.clone()),
     })

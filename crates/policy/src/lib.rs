@@ -24,8 +24,10 @@ mod compiled;
 pub mod conflicts;
 mod coverage;
 mod error;
+mod fast_builtins;
 mod testing;
 mod verdict;
+mod vm_guard;
 
 pub use bundle::Bundle;
 pub use compiled::{CompiledPolicy, Evaluator, Limits};

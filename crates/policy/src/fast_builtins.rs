@@ -1,0 +1,178 @@
+//! `regex.match` and `glob.match` for the bytecode VM, with compiled patterns that keep their
+//! match caches.
+//!
+//! regorus caches compiled patterns, but hands each call a `clone()` of the cached matcher, and
+//! cloning a `regex::Regex` (a glob matcher is one inside) starts it with an empty cache pool:
+//! every match then builds a fresh lazy DFA, which was about a third of a 100-rule policy's
+//! evaluation time. Here each worker thread keeps its own matchers, so a pattern's DFA states
+//! are built once per thread and reused by every later decision.
+//!
+//! The replacements are exact: the same pattern compiles with the same settings, and anything
+//! but the plain case (a non-string argument, an invalid pattern, a delimiter list regorus
+//! refuses) is handed to regorus's own builtin, so errors and their messages are regorus's. A
+//! test holds the VM with these builtins equal to the interpreter, which always runs regorus's.
+//! [`crate::vm_guard`] puts them into a program.
+
+use std::cell::RefCell;
+use std::collections::HashMap;
+
+use anyhow::Result;
+use globset::{GlobBuilder, GlobMatcher};
+use regex::{Regex, RegexBuilder};
+use regorus::unstable::{Expr, Ref, Span, BUILTINS};
+use regorus::Value;
+
+/// regorus's limit on a compiled regex (`builtins/regex.rs`), kept so that a pattern it refuses
+/// as too big is refused here too (by falling back to regorus, which reports it).
+const REGEX_SIZE_LIMIT: usize = 100 * 1024;
+/// Patterns kept per thread; past this the thread's cache starts over (patterns built from
+/// input could otherwise grow it without bound).
+const PER_THREAD: usize = 512;
+/// regorus's stand-in for a `/` that must not act as a path separator in `glob.match`.
+const PLACE_HOLDER: &str = "\0";
+
+thread_local! {
+    static REGEXES: RefCell<HashMap<Box<str>, Regex>> = RefCell::new(HashMap::new());
+    static GLOBS: RefCell<HashMap<Box<str>, GlobMatcher>> = RefCell::new(HashMap::new());
+}
+
+/// regorus's own implementation of `name`, for every case the fast path does not take.
+fn regorus_builtin(
+    name: &str,
+    span: &Span,
+    params: &[Ref<Expr>],
+    args: &[Value],
+    strict: bool,
+) -> Result<Value> {
+    let (builtin, _) = BUILTINS
+        .get(name)
+        .ok_or_else(|| anyhow::anyhow!("regorus has no builtin {name}"))?;
+    builtin(span, params, args, strict)
+}
+
+pub(crate) fn regex_match(
+    span: &Span,
+    params: &[Ref<Expr>],
+    args: &[Value],
+    strict: bool,
+) -> Result<Value> {
+    if let [Value::String(pattern), Value::String(value)] = args {
+        let matched = with_cached(
+            &REGEXES,
+            pattern,
+            |p| {
+                RegexBuilder::new(p)
+                    .size_limit(REGEX_SIZE_LIMIT)
+                    .build()
+                    .ok()
+            },
+            |re| re.is_match(value),
+        );
+        if let Some(matched) = matched {
+            return Ok(Value::Bool(matched));
+        }
+    }
+    regorus_builtin("regex.match", span, params, args, strict)
+}
+
+pub(crate) fn glob_match(
+    span: &Span,
+    params: &[Ref<Expr>],
+    args: &[Value],
+    strict: bool,
+) -> Result<Value> {
+    if let [Value::String(pattern), delimiters, Value::String(value)] = args {
+        let matched = glob_inputs(pattern, delimiters, value).and_then(|(pattern, value)| {
+            with_cached(
+                &GLOBS,
+                &pattern,
+                |p| {
+                    GlobBuilder::new(p)
+                        .literal_separator(true)
+                        .build()
+                        .ok()
+                        .map(|g| g.compile_matcher())
+                },
+                |glob| glob.is_match(value.as_str()),
+            )
+        });
+        if let Some(matched) = matched {
+            return Ok(Value::Bool(matched));
+        }
+    }
+    regorus_builtin("glob.match", span, params, args, strict)
+}
+
+/// The pattern and value as regorus rewrites them before matching, so that the delimiters
+/// separate path components and nothing else does. `None` where regorus would report an error.
+fn glob_inputs(pattern: &str, delimiters: &Value, value: &str) -> Option<(String, String)> {
+    let delimiters: Vec<char> = match delimiters {
+        Value::Null => {
+            return Some((
+                pattern.replace('/', PLACE_HOLDER),
+                value.replace('/', PLACE_HOLDER),
+            ))
+        }
+        Value::Array(items) => {
+            let mut chars = Vec::with_capacity(items.len());
+            for item in items.iter() {
+                let Value::String(d) = item else { return None };
+                if d.len() > 1 {
+                    return None;
+                }
+                chars.extend(d.chars().next());
+            }
+            if chars.is_empty() {
+                chars.push('.');
+            }
+            chars
+        }
+        _ => return None,
+    };
+    Some((
+        with_delimiters(pattern, &delimiters)?,
+        with_delimiters(value, &delimiters)?,
+    ))
+}
+
+fn with_delimiters(s: &str, delimiters: &[char]) -> Option<String> {
+    if s.contains(PLACE_HOLDER) {
+        return None;
+    }
+    let mut s = if delimiters.contains(&'/') {
+        s.to_string()
+    } else {
+        s.replace('/', PLACE_HOLDER)
+    };
+    for &d in delimiters {
+        if d == ':' {
+            s = s.replace(d, PLACE_HOLDER);
+        } else if d != '/' {
+            s = s.replace(d, &format!("/{d}/"));
+        }
+    }
+    Some(s)
+}
+
+/// Runs `matches` with this thread's compiled `pattern`, compiling it first if needed. `None`
+/// when the pattern does not compile.
+fn with_cached<M>(
+    cache: &'static std::thread::LocalKey<RefCell<HashMap<Box<str>, M>>>,
+    pattern: &str,
+    compile: impl FnOnce(&str) -> Option<M>,
+    matches: impl FnOnce(&M) -> bool,
+) -> Option<bool> {
+    cache.with(|cache| {
+        let mut cache = cache.borrow_mut();
+        if let Some(m) = cache.get(pattern) {
+            return Some(matches(m));
+        }
+        let m = compile(pattern)?;
+        let matched = matches(&m);
+        if cache.len() >= PER_THREAD {
+            cache.clear();
+        }
+        cache.insert(pattern.into(), m);
+        Some(matched)
+    })
+}
