@@ -515,6 +515,40 @@ async fn runtime_errors_and_timeouts_deny_with_a_reason() {
     assert!(started.elapsed() < std::time::Duration::from_secs(2));
 }
 
+/// The default evaluator runs this bundle on the bytecode VM; an argument of the wrong type must
+/// still deny (as the interpreter does), never slip past the rule that could not be evaluated.
+#[tokio::test]
+async fn a_wrongly_typed_argument_cannot_slip_past_a_deny_rule() {
+    let a = Acme::on(TestServer::sqlite().await).await;
+    let rules = json!({"modules": {"limits.rego": "package sentinel\n\ndeny contains \"too many replicas\" if input.action.arguments.replicas + 0 > 10\n\ndeny contains \"no dropping\" if contains(lower(input.action.arguments.query), \"drop \")\n"}});
+    let validated =
+        a.s.post(
+            "/v1/tenants/acme/policies/validate",
+            &a.s.admin_key,
+            rules.clone(),
+        )
+        .await;
+    let validated = validated.ok(200);
+    assert_eq!(validated["evaluator"]["engine"], "vm", "{validated}");
+    a.activate(rules).await;
+    for (args, expected) in [
+        (json!({"replicas": 20}), "too many replicas"),
+        (json!({"replicas": "20"}), "policy could not decide"),
+        (json!({"query": "DROP TABLE users"}), "no dropping"),
+        (
+            json!({"query": ["DROP TABLE users"]}),
+            "policy could not decide",
+        ),
+    ] {
+        let d = a.check("t", args.clone()).await;
+        assert_eq!(d["outcome"], "deny", "{args}: {d}");
+        assert!(
+            d["reasons"][0].as_str().unwrap().contains(expected),
+            "{args}: {d}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn an_unavailable_store_denies_with_a_reason() {
     let (s, url) = TestServer::postgres_with_url(Default::default()).await;
