@@ -551,7 +551,7 @@ impl Store for SqlStore {
 
     async fn insert_decisions(&self, records: &[DecisionRecord]) -> Result<()> {
         let mut tx = self.writer.begin().await?;
-        crate::sql_audit::insert_decision_rows(&mut tx, records).await?;
+        crate::sql_audit::insert_decision_rows(&mut tx, self.dialect(), records).await?;
         tx.commit().await?;
         Ok(())
     }

@@ -10,11 +10,12 @@ use sqlx::{Any, Transaction};
 use crate::filters::{Bind, Conditions};
 use crate::rows::{self, millis};
 use crate::sql::bind_all;
-use crate::{AuditFilter, AuditRecord, Result, SqlStore, StoreError, StoredCheckpoint};
+use crate::{AuditFilter, AuditRecord, Dialect, Result, SqlStore, StoreError, StoredCheckpoint};
 
 /// Inserts decision log rows inside `tx`, as multi-row INSERTs.
 pub(crate) async fn insert_decision_rows(
     tx: &mut Transaction<'_, Any>,
+    dialect: Dialect,
     records: &[DecisionRecord],
 ) -> Result<()> {
     let json = |v: &serde_json::Value| Bind::Text(v.to_string());
@@ -22,7 +23,7 @@ pub(crate) async fn insert_decision_rows(
         let sql = format!(
             "INSERT INTO decisions (id, tenant_id, agent, tool, outcome, revision, input, result, \
              created_at, duration_us) VALUES {}",
-            placeholders(chunk.len(), 10)
+            placeholders(dialect, chunk.len(), 10)
         );
         let mut binds = Vec::with_capacity(chunk.len() * 10);
         for r in chunk {
@@ -59,7 +60,7 @@ impl SqlStore {
         for chunk in records.chunks(100) {
             let sql = format!(
                 "INSERT INTO audit_entries (seq, tenant_id, kind, agent, tool, outcome, created_at, entry, leaf_hash) VALUES {}",
-                placeholders(chunk.len(), 9)
+                placeholders(self.dialect(), chunk.len(), 9)
             );
             let mut q = sqlx::query(&sql);
             for r in chunk {
@@ -79,7 +80,7 @@ impl SqlStore {
         for chunk in hashes.chunks(400) {
             let sql = format!(
                 "INSERT INTO audit_hashes (idx, hash) VALUES {}",
-                placeholders(chunk.len(), 2)
+                placeholders(self.dialect(), chunk.len(), 2)
             );
             let mut q = sqlx::query(&sql);
             for (idx, hash) in chunk {
@@ -87,7 +88,7 @@ impl SqlStore {
             }
             q.execute(&mut *tx).await?;
         }
-        insert_decision_rows(&mut tx, decisions).await?;
+        insert_decision_rows(&mut tx, self.dialect(), decisions).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -214,11 +215,17 @@ impl SqlStore {
 }
 
 /// `($1, $2), ($3, $4), …` for `rows` rows of `columns` values.
-fn placeholders(rows: usize, columns: usize) -> String {
+/// `rows` parenthesised lists of `columns` parameters. SQLite gets anonymous `?`s: it looks a
+/// numbered parameter's name up by walking the statement's list of names, and sqlx asks for
+/// every parameter's name when binding, which made a 500-parameter insert quadratic.
+fn placeholders(dialect: Dialect, rows: usize, columns: usize) -> String {
     (0..rows)
         .map(|r| {
             let cols: Vec<String> = (1..=columns)
-                .map(|c| format!("${}", r * columns + c))
+                .map(|c| match dialect {
+                    Dialect::Sqlite => "?".to_string(),
+                    Dialect::Postgres => format!("${}", r * columns + c),
+                })
                 .collect();
             format!("({})", cols.join(", "))
         })
@@ -230,6 +237,8 @@ fn placeholders(rows: usize, columns: usize) -> String {
 mod tests {
     #[test]
     fn placeholders_number_rows_in_order() {
-        assert_eq!(super::placeholders(2, 2), "($1, $2), ($3, $4)");
+        use crate::Dialect::*;
+        assert_eq!(super::placeholders(Postgres, 2, 2), "($1, $2), ($3, $4)");
+        assert_eq!(super::placeholders(Sqlite, 2, 2), "(?, ?), (?, ?)");
     }
 }
