@@ -1,4 +1,4 @@
-//! `regex.match` and `glob.match` for the bytecode VM, with compiled patterns that keep their
+//! `regex.match`, `regex.split` and `glob.match` for the bytecode VM, with compiled patterns that keep their
 //! match caches.
 //!
 //! regorus caches compiled patterns, but hands each call a `clone()` of the cached matcher, and
@@ -75,6 +75,25 @@ pub(crate) fn regex_match(
     regorus_builtin("regex.match", span, params, args, strict)
 }
 
+pub(crate) fn regex_split(
+    span: &Span,
+    params: &[Ref<Expr>],
+    args: &[Value],
+    strict: bool,
+) -> Result<Value> {
+    if let [Value::String(pattern), Value::String(value)] = args {
+        let parts = with_cached(&REGEXES, pattern, compile_regex, |re| {
+            re.split(value)
+                .map(|s| Value::String(s.into()))
+                .collect::<Vec<_>>()
+        });
+        if let Some(parts) = parts {
+            return Ok(Value::from(parts));
+        }
+    }
+    regorus_builtin("regex.split", span, params, args, strict)
+}
+
 pub(crate) fn glob_match(
     span: &Span,
     params: &[Ref<Expr>],
@@ -101,6 +120,14 @@ pub(crate) fn glob_match(
         }
     }
     regorus_builtin("glob.match", span, params, args, strict)
+}
+
+/// A pattern as regorus compiles it; `None` for any error (regorus then reports it).
+fn compile_regex(pattern: &str) -> Option<Regex> {
+    RegexBuilder::new(pattern)
+        .size_limit(REGEX_SIZE_LIMIT)
+        .build()
+        .ok()
 }
 
 /// The pattern and value as regorus rewrites them before matching, so that the delimiters
@@ -156,12 +183,12 @@ fn with_delimiters(s: &str, delimiters: &[char]) -> Option<String> {
 
 /// Runs `matches` with this thread's compiled `pattern`, compiling it first if needed. `None`
 /// when the pattern does not compile.
-fn with_cached<M>(
+fn with_cached<M, T>(
     cache: &'static std::thread::LocalKey<RefCell<HashMap<Box<str>, M>>>,
     pattern: &str,
     compile: impl FnOnce(&str) -> Option<M>,
-    matches: impl FnOnce(&M) -> bool,
-) -> Option<bool> {
+    matches: impl FnOnce(&M) -> T,
+) -> Option<T> {
     cache.with(|cache| {
         let mut cache = cache.borrow_mut();
         if let Some(m) = cache.get(pattern) {

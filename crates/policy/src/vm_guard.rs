@@ -43,6 +43,7 @@ static TABLE: LazyLock<Vec<(&'static str, Builtin)>> = LazyLock::new(|| {
         .map(|(name, (f, _))| {
             let f: Builtin = match *name {
                 "regex.match" => crate::fast_builtins::regex_match,
+                "regex.split" => crate::fast_builtins::regex_split,
                 "glob.match" => crate::fast_builtins::glob_match,
                 _ => *f,
             };

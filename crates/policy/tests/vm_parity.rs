@@ -11,6 +11,10 @@ deny contains sprintf("regex %v", [m]) if {
 	m := regex.match(input.action.pattern, input.action.value)
 }
 
+deny contains sprintf("split %v", [m]) if {
+	m := regex.split(input.action.splitter, input.action.value)
+}
+
 deny contains sprintf("glob %v", [m]) if {
 	m := glob.match(input.action.glob, input.action.delimiters, input.action.value)
 }
@@ -66,6 +70,30 @@ fn regex_match_answers_as_regorus_does() {
         for (pattern, value, expected) in &cases {
             let reasons = both(&policy, json!({"pattern": pattern, "value": value}));
             let expected = expected.map(|m| vec![format!("regex {m}")]);
+            assert_eq!(reasons, expected, "round {round}: {pattern} on {value}");
+        }
+    }
+}
+
+#[test]
+fn regex_split_answers_as_regorus_does() {
+    let policy = policy();
+    let cases = [
+        (
+            json!("[^a-z]+"),
+            json!("github__create_issue"),
+            Some(r#"["github", "create", "issue"]"#),
+        ),
+        (json!("[^a-z]+"), json!("__x__"), Some(r#"["", "x", ""]"#)),
+        (json!(","), json!(""), Some(r#"[""]"#)),
+        (json!("("), json!("x"), None),
+        (json!(1), json!("x"), None),
+        (json!(","), json!(["a,b"]), None),
+    ];
+    for round in 0..2 {
+        for (pattern, value, expected) in &cases {
+            let reasons = both(&policy, json!({"splitter": pattern, "value": value}));
+            let expected = expected.map(|m| vec![format!("split {m}")]);
             assert_eq!(reasons, expected, "round {round}: {pattern} on {value}");
         }
     }
