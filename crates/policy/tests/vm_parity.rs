@@ -188,6 +188,11 @@ deny contains "minus" if input.action.i - 1 > 2
 deny contains "difference" if count(input.action.j - {1}) > 1
 deny contains "mod" if input.action.k % 2 == 1
 deny contains "range" if count(numbers.range(1, input.action.l)) > 2
+deny contains "in" if "a" in input.action.m
+deny contains "iterate" if input.action.n[_] == "x"
+deny contains "some" if { some x in input.action.o; x == "x" }
+deny contains "every" if { input.action.p; every x in input.action.p { x == 1 } }
+deny contains "sprintf" if sprintf("%d", [input.action.q]) == "1"
 "#;
     let vm = Limits {
         evaluator: Evaluator::Vm,
@@ -227,8 +232,28 @@ deny contains "range" if count(numbers.range(1, input.action.l)) > 2
         (json!({"k": "3"}), None),
         (json!({"l": 5}), denied("range")),
         (json!({"l": 2.5}), None),
+        (json!({"m": ["a"]}), denied("in")),
+        (json!({"m": {"k": "a"}}), denied("in")),
+        (json!({"m": "abc"}), not_denied.clone()),
+        (json!({"m": 5}), not_denied.clone()),
+        (json!({"n": ["x"]}), denied("iterate")),
+        (json!({"n": "x"}), not_denied.clone()),
+        (json!({"n": 5}), not_denied.clone()),
+        (json!({"o": {"k": "x"}}), denied("some")),
+        (json!({"p": [1, 1]}), denied("every")),
+        (json!({"p": 1}), not_denied.clone()),
+        (json!({"p": "1"}), not_denied.clone()),
+        (json!({"q": 1}), denied("sprintf")),
+        (json!({"q": "1"}), not_denied.clone()),
     ];
     for (action, expected) in cases {
         assert_eq!(both(&policy, action.clone()), expected, "{action}");
     }
+    // The one difference left: `some x in "x"` iterates over nothing on the VM, as in OPA
+    // (where iterating a scalar is undefined, not an error); regorus's interpreter is stricter
+    // and reports an error. Written down here so that a change on either side is noticed.
+    let input = json!({"action": {"o": "x", "target": {"tool": "t"}}});
+    let vm = policy.evaluate(input.clone().into()).unwrap();
+    assert_eq!(vm.reasons, not_denied.unwrap());
+    assert!(policy.evaluate_interpreted(input.into()).is_err());
 }
