@@ -5,6 +5,7 @@
 //! - [`policy100`]: a generated 100-rule Rego bundle and the actions that exercise it.
 //! - [`stats`]: latency percentiles and medians over repeated runs.
 //! - [`flags`]: the binaries' `--name value` flags.
+//! - [`server`]: a `sentinel serve` process set up for the HTTP benchmarks.
 //!
 //! ```
 //! let bundle = sentinel_bench::policy100::bundle();
@@ -16,4 +17,5 @@
 pub mod flags;
 pub mod loadgen;
 pub mod policy100;
+pub mod server;
 pub mod stats;
