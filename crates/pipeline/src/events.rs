@@ -333,6 +333,67 @@ mod tests {
         assert!(bus.subscribe(Some("garbage")).gap);
     }
 
+    /// A decision's data is the JSON `decide()` used to build on the spot: same keys, same values,
+    /// same text when sent.
+    #[test]
+    fn decision_data_is_made_when_read_and_is_the_same_json() {
+        use sentinel_core::{AuditRef, Obligations, Outcome, PolicyRef, Risk};
+        let decision = Decision {
+            decision_id: Uuid::now_v7(),
+            outcome: Outcome::ApprovalRequired,
+            reasons: vec!["rollback needs a human".into()],
+            risk: Risk::Critical,
+            approval_id: Some(Uuid::now_v7()),
+            obligations: Obligations::default(),
+            quota: None,
+            policy: Some(PolicyRef {
+                bundle: "acme".into(),
+                revision: "r1".into(),
+            }),
+            audit: Some(AuditRef {
+                index: 7,
+                leaf_hash: "aGFzaA==".into(),
+            }),
+        };
+        let bus = EventBus::new();
+        let event = bus.publish(
+            kinds::DECISION_MADE,
+            None,
+            None,
+            EventData::decision(DecisionMade {
+                decision: Arc::new(decision.clone()),
+                agent: Some("sre-bot".into()),
+                tool: "rollback_deployment".into(),
+                server: None,
+                session: Some("s-1".into()),
+                kind: ActionKind::ToolCall,
+            }),
+        );
+        assert!(event.data.json.get().is_none(), "not built until read");
+        let eager = serde_json::json!({
+            "decision_id": decision.decision_id,
+            "agent": Some("sre-bot"),
+            "tool": "rollback_deployment",
+            "server": None::<String>,
+            "session": Some("s-1"),
+            "kind": ActionKind::ToolCall,
+            "outcome": decision.outcome,
+            "reasons": decision.reasons,
+            "risk": decision.risk,
+            "approval_id": decision.approval_id,
+            "policy": decision.policy,
+            "audit": decision.audit,
+        });
+        assert_eq!(event.data, eager);
+        assert_eq!(event.data["outcome"], "approval_required");
+        let sent = serde_json::to_value(&*event).unwrap();
+        assert_eq!(sent["data"], eager);
+        assert_eq!(
+            serde_json::to_string(&event.data).unwrap(),
+            eager.to_string()
+        );
+    }
+
     #[tokio::test]
     async fn live_subscribers_see_events_in_order() {
         let bus = EventBus::new();
