@@ -10,6 +10,8 @@
 //!
 //! Each run stops after `--iterations` or `--max-seconds` (default 3), whichever comes first.
 //! Prints a table of medians over the runs and `SUMMARY key=value` lines for `bench/run.sh`.
+//! Built with `--features mimalloc`, it allocates as the `sentinel` binary does (mimalloc);
+//! otherwise with glibc's malloc.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -22,6 +24,10 @@ use sentinel_core::{ids, Action, Agent, AgentStatus, Risk, Tenant, Tool, ToolKin
 use sentinel_pipeline::{Caller, Pipeline, PipelineConfig};
 use sentinel_policy::{Bundle, CompiledPolicy, Limits};
 use serde_json::{json, Value};
+
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 struct Args {
     iterations: usize,
@@ -100,11 +106,16 @@ async fn main() -> anyhow::Result<()> {
     let hundred = policy100::bundle();
 
     println!(
-        "decide(): {} iterations per run after {} warm-up, median of {} runs (nproc {})",
+        "decide(): {} iterations per run after {} warm-up, median of {} runs (nproc {}, {})",
         args.iterations,
         args.warmup,
         args.runs,
-        std::thread::available_parallelism().map_or(0, |n| n.get())
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        if cfg!(feature = "mimalloc") {
+            "mimalloc"
+        } else {
+            "glibc malloc"
+        }
     );
     let mut single = HashMap::new();
     let mut dual = HashMap::new();

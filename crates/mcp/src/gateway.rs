@@ -178,7 +178,7 @@ async fn watch_kills(gateway: Weak<McpGateway>) {
         let Some(gateway) = gateway.upgrade() else {
             return;
         };
-        let Ok(kill) = serde_json::from_value::<Kill>(event.data.clone()) else {
+        let Ok(kill) = serde_json::from_value::<Kill>((*event.data).clone()) else {
             continue;
         };
         let killed = gateway.sessions.take_killed(&kill);

@@ -8,6 +8,8 @@ use sentinel_policy::{CompiledPolicy, Evaluator, Limits, PolicyError};
 use sentinel_store::Store;
 use uuid::Uuid;
 
+use crate::decision_id::new_decision_id;
+use crate::events::{DecisionMade, EventData};
 use crate::input::{self, InputFacts};
 use crate::record::PendingRecord;
 use crate::registry_cache::RegistryCache;
@@ -174,7 +176,7 @@ impl Pipeline {
         grant: Option<&str>,
     ) -> Decision {
         let started = Instant::now();
-        let decision_id = new_id();
+        let decision_id = new_decision_id();
         let mut facts = None;
         let mut revision = String::new();
         let mut shadow = serde_json::Value::Null;
@@ -233,33 +235,29 @@ impl Pipeline {
         metrics::counter!("sentinel_decisions_total", "outcome" => decision.outcome.as_str())
             .increment(1);
         metrics::histogram!("sentinel_decision_duration_seconds").record(elapsed.as_secs_f64());
+        // One copy of the decision for the event and the decision log (the caller gets this one);
+        // the event's JSON is made only if something reads it, the record by the log writer.
+        let shared = Arc::new(decision.clone());
         self.events.publish(
             crate::events::kinds::DECISION_MADE,
             Some(caller.tenant_id),
             Some(caller.agent_id),
-            serde_json::json!({
-                "decision_id": decision.decision_id,
-                "agent": action.agent,
-                "tool": action.target.tool,
-                "server": action.target.server,
-                "session": action.session,
-                "kind": action.kind,
-                "outcome": decision.outcome,
-                "reasons": decision.reasons,
-                "risk": decision.risk,
-                "approval_id": decision.approval_id,
-                "policy": decision.policy,
-                "audit": decision.audit,
+            EventData::decision(DecisionMade {
+                decision: shared.clone(),
+                agent: action.agent.clone(),
+                tool: action.target.tool.clone(),
+                server: action.target.server.clone(),
+                session: action.session.clone(),
+                kind: action.kind,
             }),
         );
-        // The record is built by the log writer, off the request path.
         self.recorder
             .record(PendingRecord {
                 decision_id,
                 tenant_id: caller.tenant_id,
                 action,
                 facts,
-                decision: decision.clone(),
+                decision: shared,
                 shadow,
                 revision,
                 timestamp: ids::now(),

@@ -8,9 +8,12 @@
 //! silently skipped.
 
 use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::fmt;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, OnceLock};
 
-use serde::Serialize;
+use sentinel_core::{ActionKind, Decision};
+use serde::{Serialize, Serializer};
 use tokio::sync::broadcast;
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -63,7 +66,97 @@ pub struct Event {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub agent_id: Option<Uuid>,
     #[schema(value_type = Object)]
-    pub data: serde_json::Value,
+    pub data: EventData,
+}
+
+/// An event's `data`: JSON, read and serialised like a [`serde_json::Value`] (it dereferences to
+/// one). A decision's data is kept as the decision and a few fields of its action, and turned
+/// into JSON the first time something reads or sends it: most decisions are never streamed or
+/// notified, and building their JSON (then dropping it when the event leaves the replay ring)
+/// cost `decide()` about as much as everything else it does besides evaluating policy.
+#[derive(Clone)]
+pub struct EventData {
+    decision: Option<Box<DecisionMade>>,
+    json: OnceLock<serde_json::Value>,
+}
+
+/// The fields of a `decision.made` event, as `decide()` has them.
+#[derive(Clone)]
+pub(crate) struct DecisionMade {
+    /// Shared with the decision log's pending record.
+    pub decision: Arc<Decision>,
+    pub agent: Option<String>,
+    pub tool: String,
+    pub server: Option<String>,
+    pub session: Option<String>,
+    pub kind: ActionKind,
+}
+
+impl DecisionMade {
+    fn json(&self) -> serde_json::Value {
+        let d = &self.decision;
+        serde_json::json!({
+            "decision_id": d.decision_id,
+            "agent": self.agent,
+            "tool": self.tool,
+            "server": self.server,
+            "session": self.session,
+            "kind": self.kind,
+            "outcome": d.outcome,
+            "reasons": d.reasons,
+            "risk": d.risk,
+            "approval_id": d.approval_id,
+            "policy": d.policy,
+            "audit": d.audit,
+        })
+    }
+}
+
+impl EventData {
+    pub(crate) fn decision(made: DecisionMade) -> EventData {
+        EventData {
+            decision: Some(Box::new(made)),
+            json: OnceLock::new(),
+        }
+    }
+}
+
+impl From<serde_json::Value> for EventData {
+    fn from(json: serde_json::Value) -> EventData {
+        EventData {
+            decision: None,
+            json: OnceLock::from(json),
+        }
+    }
+}
+
+impl Deref for EventData {
+    type Target = serde_json::Value;
+
+    fn deref(&self) -> &serde_json::Value {
+        self.json.get_or_init(|| match &self.decision {
+            Some(d) => d.json(),
+            None => serde_json::Value::Null,
+        })
+    }
+}
+
+impl Serialize for EventData {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(s)
+    }
+}
+
+impl fmt::Debug for EventData {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(&**self, f)
+    }
+}
+
+impl PartialEq<serde_json::Value> for EventData {
+    fn eq(&self, other: &serde_json::Value) -> bool {
+        **self == *other
+    }
 }
 
 /// What a new subscriber gets: the events it missed, whether some were lost, and the live feed.
@@ -116,8 +209,9 @@ impl EventBus {
         kind: &'static str,
         tenant_id: Option<Uuid>,
         agent_id: Option<Uuid>,
-        data: serde_json::Value,
+        data: impl Into<EventData>,
     ) -> Arc<Event> {
+        let data = data.into();
         let time = sentinel_core::ids::now()
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap_or_default();
@@ -133,11 +227,16 @@ impl EventBus {
             data,
         });
         ring.next_seq += 1;
-        if ring.recent.len() == REPLAY_CAPACITY {
-            ring.recent.pop_front();
-        }
+        let oldest = if ring.recent.len() == REPLAY_CAPACITY {
+            ring.recent.pop_front()
+        } else {
+            None
+        };
         ring.recent.push_back(event.clone());
         let _ = self.tx.send(event.clone());
+        drop(ring);
+        // Freed outside the lock: the other publishers need not wait for it.
+        drop(oldest);
         event
     }
 
@@ -232,6 +331,67 @@ mod tests {
         assert!(!bus.subscribe(Some(&sent[20].id)).gap);
         assert!(bus.subscribe(Some("0-3")).gap);
         assert!(bus.subscribe(Some("garbage")).gap);
+    }
+
+    /// A decision's data is the JSON `decide()` used to build on the spot: same keys, same values,
+    /// same text when sent.
+    #[test]
+    fn decision_data_is_made_when_read_and_is_the_same_json() {
+        use sentinel_core::{AuditRef, Obligations, Outcome, PolicyRef, Risk};
+        let decision = Decision {
+            decision_id: Uuid::now_v7(),
+            outcome: Outcome::ApprovalRequired,
+            reasons: vec!["rollback needs a human".into()],
+            risk: Risk::Critical,
+            approval_id: Some(Uuid::now_v7()),
+            obligations: Obligations::default(),
+            quota: None,
+            policy: Some(PolicyRef {
+                bundle: "acme".into(),
+                revision: "r1".into(),
+            }),
+            audit: Some(AuditRef {
+                index: 7,
+                leaf_hash: "aGFzaA==".into(),
+            }),
+        };
+        let bus = EventBus::new();
+        let event = bus.publish(
+            kinds::DECISION_MADE,
+            None,
+            None,
+            EventData::decision(DecisionMade {
+                decision: Arc::new(decision.clone()),
+                agent: Some("sre-bot".into()),
+                tool: "rollback_deployment".into(),
+                server: None,
+                session: Some("s-1".into()),
+                kind: ActionKind::ToolCall,
+            }),
+        );
+        assert!(event.data.json.get().is_none(), "not built until read");
+        let eager = serde_json::json!({
+            "decision_id": decision.decision_id,
+            "agent": Some("sre-bot"),
+            "tool": "rollback_deployment",
+            "server": None::<String>,
+            "session": Some("s-1"),
+            "kind": ActionKind::ToolCall,
+            "outcome": decision.outcome,
+            "reasons": decision.reasons,
+            "risk": decision.risk,
+            "approval_id": decision.approval_id,
+            "policy": decision.policy,
+            "audit": decision.audit,
+        });
+        assert_eq!(event.data, eager);
+        assert_eq!(event.data["outcome"], "approval_required");
+        let sent = serde_json::to_value(&*event).unwrap();
+        assert_eq!(sent["data"], eager);
+        assert_eq!(
+            serde_json::to_string(&event.data).unwrap(),
+            eager.to_string()
+        );
     }
 
     #[tokio::test]

@@ -165,10 +165,14 @@ pub fn value(p: &InputParts) -> Rego {
         .collect();
 
     let action = action(a, arguments);
-    let tenant = object! {
-        "id": uuid(p.tenant.id),
-        "slug": string(&p.tenant.slug),
-    };
+    let tenant = TENANTS.with(|memo| {
+        memo.get(p.tenant.id, p.tenant, |t| {
+            object! {
+                "id": uuid(t.id),
+                "slug": string(&t.slug),
+            }
+        })
+    });
     let agent = AGENTS.with(|memo| {
         memo.get(p.agent.id, p.agent, |g| {
             object! {
@@ -254,6 +258,7 @@ impl<T: PartialEq + Clone> MemoCell<T> for RefCell<Memo<T>> {
 }
 
 thread_local! {
+    static TENANTS: RefCell<Memo<Tenant>> = Memo::new();
     static AGENTS: RefCell<Memo<Agent>> = Memo::new();
     static TOOLS: RefCell<Memo<Tool>> = Memo::new();
 }

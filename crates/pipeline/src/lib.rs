@@ -14,6 +14,7 @@ mod approvals;
 mod audit_log;
 mod cluster_sync;
 mod decide;
+mod decision_id;
 pub mod durability;
 pub mod events;
 mod guard_scanner;
@@ -33,7 +34,7 @@ pub use approvals::{spawn_approval_expiry, ApprovalConfig, ApprovalError, Approv
 pub use audit_log::{AuditLog, NewEntry, Receipt};
 pub use cluster_sync::SyncChanges;
 pub use decide::{Caller, Pipeline, PipelineConfig};
-pub use events::{Event, EventBus, Subscription};
+pub use events::{Event, EventBus, EventData, Subscription};
 pub use guard_scanner::GuardScanner;
 pub use kill_switch::{KillChanges, KillSwitch};
 pub use policies::{PolicySet, TenantPolicy};

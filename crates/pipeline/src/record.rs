@@ -18,7 +18,8 @@ pub struct PendingRecord {
     pub action: Action,
     /// The rest of the input document; `None` for decisions denied before policy.
     pub facts: Option<InputFacts>,
-    pub decision: Decision,
+    /// Shared with the `decision.made` event.
+    pub decision: Arc<Decision>,
     /// The shadow revision's verdict, when one ran.
     pub shadow: serde_json::Value,
     pub revision: String,
@@ -30,7 +31,7 @@ pub struct PendingRecord {
 
 impl PendingRecord {
     pub fn into_record(self) -> DecisionRecord {
-        let mut result = serde_json::to_value(&self.decision).unwrap_or_default();
+        let mut result = serde_json::to_value(&*self.decision).unwrap_or_default();
         if !self.shadow.is_null() {
             result["shadow"] = self.shadow;
         }

@@ -182,35 +182,38 @@ impl CompiledPolicy {
     fn eval_bytecode(&self, b: &Bytecode, input: Value) -> Result<Value, PolicyError> {
         WARM_VM.with(|warm| {
             let mut warm = warm.borrow_mut();
-            if !warm.contains_key(&self.revision) {
-                if warm.len() >= WARM_PER_THREAD {
-                    warm.clear();
+            let run = |vm: &mut RegoVM| {
+                vm.set_input(input);
+                crate::vm_guard::take_failure();
+                let value = vm
+                    .execute_entry_point_by_name(DECISION_RULE)
+                    .map_err(|e| self.runtime_error(e.to_string()));
+                // A builtin that failed fails the decision, even where the VM went on without it.
+                match crate::vm_guard::take_failure() {
+                    Some(failure) => Err(PolicyError::Evaluation(failure)),
+                    None => value,
                 }
-                let mut vm = RegoVM::new_with_policy(b.policy.clone());
-                vm.load_program(b.program.clone());
-                vm.set_data(b.data.clone())
-                    .map_err(|e| PolicyError::Evaluation(e.to_string()))?;
-                // Non-strict: values of different types compare in Rego's total order, as in
-                // the interpreter; builtin errors still deny (crate::vm_guard).
-                vm.set_strict_builtin_errors(false);
-                vm.set_max_instructions(VM_MAX_INSTRUCTIONS);
-                vm.set_execution_timer_config(Some(ExecutionTimerConfig {
-                    limit: self.limits.timeout,
-                    check_interval: NonZeroU32::new(64).expect("non-zero"),
-                }));
-                warm.insert(self.revision.clone(), vm);
+            };
+            // A warm VM, the common case: one lookup.
+            if let Some(vm) = warm.get_mut(&self.revision) {
+                return run(vm);
             }
-            let vm = warm.get_mut(&self.revision).expect("just inserted");
-            vm.set_input(input);
-            crate::vm_guard::take_failure();
-            let value = vm
-                .execute_entry_point_by_name(DECISION_RULE)
-                .map_err(|e| self.runtime_error(e.to_string()));
-            // A builtin that failed fails the decision, even where the VM went on without it.
-            match crate::vm_guard::take_failure() {
-                Some(failure) => Err(PolicyError::Evaluation(failure)),
-                None => value,
+            if warm.len() >= WARM_PER_THREAD {
+                warm.clear();
             }
+            let mut vm = RegoVM::new_with_policy(b.policy.clone());
+            vm.load_program(b.program.clone());
+            vm.set_data(b.data.clone())
+                .map_err(|e| PolicyError::Evaluation(e.to_string()))?;
+            // Non-strict: values of different types compare in Rego's total order, as in the
+            // interpreter; builtin errors still deny (crate::vm_guard).
+            vm.set_strict_builtin_errors(false);
+            vm.set_max_instructions(VM_MAX_INSTRUCTIONS);
+            vm.set_execution_timer_config(Some(ExecutionTimerConfig {
+                limit: self.limits.timeout,
+                check_interval: NonZeroU32::new(64).expect("non-zero"),
+            }));
+            run(warm.entry(self.revision.clone()).or_insert(vm))
         })
     }
 

@@ -141,7 +141,8 @@ mod tests {
             data: json!({
                 "id": "0192", "agent": "sre-bot", "tool": "rollback_deployment", "risk": "critical",
                 "status": "pending", "reasons": ["rollback needs a human", "<!channel> & more"],
-            }),
+            })
+            .into(),
         }
     }
 
@@ -173,7 +174,7 @@ mod tests {
     fn events_without_an_approval_have_no_button() {
         let mut e = approval_requested();
         e.kind = kinds::KILL_ACTIVATED;
-        e.data = json!({"scope": "agent", "target": "sre-bot", "reason": "loop"});
+        e.data = json!({"scope": "agent", "target": "sre-bot", "reason": "loop"}).into();
         let m = slack(&e, "http://x");
         assert_eq!(
             m["blocks"][0]["text"]["text"],

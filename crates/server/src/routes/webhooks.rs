@@ -391,7 +391,8 @@ async fn test_webhook(
             "webhook": hook.name,
             "tenant": access.tenant.slug,
             "message": "A test notification from Sentinel: this webhook is reachable.",
-        }),
+        })
+        .into(),
     };
     let delivery = state.notifier.delivery(&hook, &event);
     state

@@ -87,7 +87,7 @@ mod tests {
             time: String::new(),
             tenant_id: tenant,
             agent_id: agent,
-            data: serde_json::json!({}),
+            data: serde_json::json!({}).into(),
         }
     }
 
