@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use regex::bytes::Regex;
+use crate::lazy_regex::LazyRegex;
 use serde_json::Value;
 
 use crate::command::{path as path_check, CommandScanner};
@@ -25,7 +25,7 @@ pub struct Guard {
     enabled: Vec<Detector>,
     max_input_bytes: usize,
     disabled_rules: Vec<String>,
-    allow_regexes: Vec<Regex>,
+    allow_regexes: Vec<LazyRegex>,
     allow_stopwords: Vec<String>,
     allow_values: Vec<String>,
 }
@@ -71,7 +71,7 @@ impl Guard {
             .allowlist
             .regexes
             .iter()
-            .map(|r| gitleaks::compile_re2("allowlist", r))
+            .map(|r| gitleaks::compile_re2("allowlist", r).map(|(re, _)| re))
             .collect::<Result<_, _>>()?;
         Ok(Guard {
             index: b.build(),
@@ -158,7 +158,7 @@ impl Guard {
                 return false;
             }
             let v = &bytes[f.start.min(bytes.len())..f.end.min(bytes.len())];
-            if self.allow_regexes.iter().any(|r| r.is_match(v)) {
+            if self.allow_regexes.iter().any(|r| r.get().is_match(v)) {
                 return false;
             }
             if self.allow_values.iter().any(|a| a.as_bytes() == v) {

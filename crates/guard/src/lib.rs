@@ -28,6 +28,7 @@ mod error;
 mod guard;
 pub mod injection;
 mod json;
+mod lazy_regex;
 mod pattern;
 pub mod pii;
 mod prefilter;

@@ -3,7 +3,9 @@
 //! A rule names literal keywords for the prefilter and a regex confirmed on a window around each
 //! keyword hit. An optional per-rule check can reject a match or change its score.
 
-use regex::bytes::{Regex, RegexBuilder};
+use regex::bytes::Regex;
+
+use crate::lazy_regex::LazyRegex;
 
 use crate::prefilter::{group_by_target, windows, Hit, KeywordIndexBuilder, Target};
 use crate::{Detector, Finding, Severity};
@@ -58,7 +60,7 @@ pub type Check = fn(&PatternSpec, &[u8], std::ops::Range<usize>) -> Option<f32>;
 #[derive(Debug, Clone)]
 pub struct PatternSet {
     specs: Vec<&'static PatternSpec>,
-    regexes: Vec<Regex>,
+    regexes: Vec<LazyRegex>,
 }
 
 impl PatternSet {
@@ -67,19 +69,21 @@ impl PatternSet {
         Self::compile_tables(&[specs])
     }
 
-    /// Compile several tables as one set; rule indexes run through them in order. Panics on an
-    /// invalid regex: tables are part of the crate and covered by tests.
+    /// Several tables as one set; rule indexes run through them in order. Each rule's regex is
+    /// compiled when a scan first needs it: the tables are part of the crate, and a test
+    /// compiles every one ([`PatternSet::compile_all`]).
     pub fn compile_tables(tables: &[&'static [PatternSpec]]) -> Self {
         let specs: Vec<&'static PatternSpec> = tables.iter().flat_map(|t| t.iter()).collect();
-        let regexes = specs
-            .iter()
-            .map(|s| {
-                RegexBuilder::new(s.regex)
-                    .build()
-                    .unwrap_or_else(|e| panic!("rule {}: {e}", s.id))
-            })
-            .collect();
+        let regexes = specs.iter().map(|s| LazyRegex::of_table(s.regex)).collect();
         PatternSet { specs, regexes }
+    }
+
+    /// Compiles every rule's regex now; panics, naming the pattern, on one that does not.
+    #[cfg(test)]
+    pub fn compile_all(&self) {
+        for re in &self.regexes {
+            re.get();
+        }
     }
 
     /// Register keywords; `target` turns a rule index into a prefilter target.
@@ -105,7 +109,7 @@ impl PatternSet {
             let Some(i) = index(group[0].target) else {
                 continue;
             };
-            let (spec, re) = (self.specs[i as usize], &self.regexes[i as usize]);
+            let (spec, re) = (self.specs[i as usize], self.regexes[i as usize].get());
             for (ws, we) in windows(group, spec.before, spec.after, text.len()) {
                 self.eval_window(spec, re, text, (ws, we), detector, check, out);
             }
@@ -116,7 +120,7 @@ impl PatternSet {
     /// short and all of it is the command).
     pub fn scan_all(&self, text: &[u8], detector: Detector, check: Check, out: &mut Vec<Finding>) {
         for (spec, re) in self.specs.iter().zip(&self.regexes) {
-            self.eval_window(spec, re, text, (0, text.len()), detector, check, out);
+            self.eval_window(spec, re.get(), text, (0, text.len()), detector, check, out);
         }
     }
 
@@ -163,6 +167,25 @@ impl PatternSet {
                 spec.severity,
                 spec.explanation,
             ));
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::PatternSet;
+
+    /// Servers compile these lazily, when a scan first needs a rule; here, all of them.
+    #[test]
+    fn every_builtin_table_compiles() {
+        for table in [
+            crate::pii::context::RULES,
+            crate::command::shell::RULES,
+            crate::command::sql::RULES,
+            crate::injection::phrases::RULES,
+            crate::injection::jailbreak::RULES,
+        ] {
+            PatternSet::compile_tables(&[table]).compile_all();
         }
     }
 }

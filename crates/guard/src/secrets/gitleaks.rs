@@ -5,7 +5,7 @@
 //! top-level `[allowlist]`. Path-only rules (no `regex`) are skipped: Sentinel scans text, not files.
 //! Sentinel-specific optional keys: `severity`, `confidence`, `window`, `generic`.
 
-use regex::bytes::{Regex, RegexBuilder};
+use crate::lazy_regex::LazyRegex;
 use serde::Deserialize;
 
 use super::re2;
@@ -65,7 +65,7 @@ pub enum AllowTarget {
 /// A compiled allowlist: a candidate is dropped when any regex or stopword matches.
 #[derive(Debug, Clone)]
 pub struct Allowlist {
-    pub regexes: Vec<Regex>,
+    pub regexes: Vec<LazyRegex>,
     pub target: AllowTarget,
     /// Lowercased stopwords; dropped when the secret contains one.
     pub stopwords: Vec<String>,
@@ -76,7 +76,7 @@ pub struct Allowlist {
 pub struct SecretRule {
     pub id: String,
     pub description: String,
-    pub regex: Regex,
+    pub regex: LazyRegex,
     pub secret_group: usize,
     pub entropy: Option<f32>,
     /// Lowercased keywords; empty means the rule runs on the whole text.
@@ -96,15 +96,13 @@ pub struct RuleSet {
     pub global_allowlist: Option<Allowlist>,
 }
 
-/// Compile a regex written for Go RE2 into a byte regex with ASCII shorthand classes.
-pub fn compile_re2(rule: &str, pattern: &str) -> Result<Regex, GuardError> {
-    RegexBuilder::new(&re2::translate(pattern))
-        .size_limit(8 << 20)
-        .build()
-        .map_err(|e| GuardError::Regex {
-            rule: rule.to_string(),
-            message: e.to_string(),
-        })
+/// Check a regex written for Go RE2 as a byte regex with ASCII shorthand classes; it is
+/// compiled on first use. Returns it with its number of capture groups (group 0 included).
+pub fn compile_re2(rule: &str, pattern: &str) -> Result<(LazyRegex, usize), GuardError> {
+    LazyRegex::checked(&re2::translate(pattern), 8 << 20).map_err(|e| GuardError::Regex {
+        rule: rule.to_string(),
+        message: e.to_string(),
+    })
 }
 
 fn compile_allowlist(rule: &str, raw: RawAllowlist) -> Result<Allowlist, GuardError> {
@@ -122,7 +120,7 @@ fn compile_allowlist(rule: &str, raw: RawAllowlist) -> Result<Allowlist, GuardEr
     let regexes = raw
         .regexes
         .iter()
-        .map(|r| compile_re2(rule, r))
+        .map(|r| compile_re2(rule, r).map(|(re, _)| re))
         .collect::<Result<_, _>>()?;
     Ok(Allowlist {
         regexes,
@@ -140,8 +138,8 @@ pub fn parse(name: &str, toml_text: &str) -> Result<RuleSet, GuardError> {
     let mut rules = Vec::with_capacity(raw.rules.len());
     for r in raw.rules {
         let Some(pattern) = r.regex else { continue };
-        let regex = compile_re2(&r.id, &pattern)?;
-        if r.secret_group > regex.captures_len().saturating_sub(1) {
+        let (regex, captures) = compile_re2(&r.id, &pattern)?;
+        if r.secret_group > captures.saturating_sub(1) {
             return Err(GuardError::InvalidRule {
                 rule: r.id,
                 message: format!("secretGroup {} does not exist", r.secret_group),

@@ -107,7 +107,7 @@ impl SecretScanner {
         let hay = &text[..we];
         let mut pos = ws;
         while pos <= we {
-            let Some(caps) = rule.regex.captures_at(hay, pos) else {
+            let Some(caps) = rule.regex.get().captures_at(hay, pos) else {
                 break;
             };
             let m = caps.get(0).expect("group 0");
@@ -176,7 +176,7 @@ impl SecretScanner {
                 AllowTarget::Match => &text[whole.clone()],
                 AllowTarget::Line => line_of(text, whole.clone()),
             };
-            if a.regexes.iter().any(|r| r.is_match(target)) {
+            if a.regexes.iter().any(|r| r.get().is_match(target)) {
                 return true;
             }
             if a.stopwords.is_empty() {
