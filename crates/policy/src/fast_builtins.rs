@@ -1,5 +1,5 @@
-//! `regex.match`, `regex.split` and `glob.match` for the bytecode VM, with compiled patterns that keep their
-//! match caches.
+//! `regex.match`, `regex.split` and `glob.match` for the bytecode VM, with compiled patterns
+//! that keep their match caches.
 //!
 //! regorus caches compiled patterns, but hands each call a `clone()` of the cached matcher, and
 //! cloning a `regex::Regex` (a glob matcher is one inside) starts it with an empty cache pool:
@@ -57,17 +57,7 @@ pub(crate) fn regex_match(
     strict: bool,
 ) -> Result<Value> {
     if let [Value::String(pattern), Value::String(value)] = args {
-        let matched = with_cached(
-            &REGEXES,
-            pattern,
-            |p| {
-                RegexBuilder::new(p)
-                    .size_limit(REGEX_SIZE_LIMIT)
-                    .build()
-                    .ok()
-            },
-            |re| re.is_match(value),
-        );
+        let matched = with_cached(&REGEXES, pattern, compile_regex, |re| re.is_match(value));
         if let Some(matched) = matched {
             return Ok(Value::Bool(matched));
         }
@@ -162,6 +152,7 @@ fn glob_inputs(pattern: &str, delimiters: &Value, value: &str) -> Option<(String
     ))
 }
 
+/// One side of a `glob.match` rewritten as regorus does (see [`glob_inputs`]).
 fn with_delimiters(s: &str, delimiters: &[char]) -> Option<String> {
     if s.contains(PLACE_HOLDER) {
         return None;
