@@ -16,7 +16,9 @@
 //! ```
 //!
 //! `--mock-latency-ms N` makes the mock wait N ms before answering (a provider's think time),
-//! `--audit-strict false` runs Sentinel with background audit appends.
+//! `--audit-strict false` runs Sentinel with background audit appends, and `--max-rate N` takes
+//! N/s as Sentinel's maximum for the open-loop rates (instead of the closed loop's): A/B runs of
+//! two builds then load both at the same rates, so their CPU per request compares.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -40,6 +42,8 @@ struct Args {
     audit_strict: bool,
     /// The mock's latency before it answers (0: as fast as it can).
     mock_latency_ms: u64,
+    /// Sentinel's maximum rate to take for the open loops, instead of the measured one.
+    max_rate: Option<f64>,
 }
 
 /// A child process of ours, killed by its own handle when dropped.
@@ -245,6 +249,11 @@ fn main() -> anyhow::Result<()> {
         connections: flags.get("connections", 16usize)?,
         audit_strict: flags.get("audit-strict", true)?,
         mock_latency_ms: flags.get("mock-latency-ms", 0u64)?,
+        max_rate: flags
+            .text("max-rate")
+            .map(|s| s.parse::<f64>())
+            .transpose()
+            .context("--max-rate takes requests per second")?,
     };
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -363,6 +372,10 @@ async fn run(args: Args) -> anyhow::Result<()> {
         max.push(rate);
     }
     let mut summary = vec![format!("sentinel_max_per_s={:.0}", max[1])];
+    if let Some(rate) = args.max_rate {
+        println!("open loops at fractions of {rate:.0}/s (--max-rate)");
+        max[1] = rate;
+    }
     if lanes.len() > 2 {
         summary.push(format!("litellm_max_per_s={:.0}", max[2]));
     }

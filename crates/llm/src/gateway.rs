@@ -18,6 +18,7 @@ use crate::cache::ResponseCache;
 use crate::config::{LlmConfig, OutputAction};
 use crate::error::LlmError;
 use crate::limits::RateLimiter;
+use crate::meters::Meters;
 use crate::output::OutputFilter;
 use crate::routing::Routes;
 use crate::upstream::{Endpoint, Sender};
@@ -37,6 +38,7 @@ pub struct Gateway {
     budgets: BudgetBook,
     cache: ResponseCache,
     names: RwLock<HashMap<(Uuid, Uuid), (String, String)>>,
+    meters: Meters,
 }
 
 /// Who is asking: the agent's key, and the session it names (`x-sentinel-session`).
@@ -82,6 +84,7 @@ impl Gateway {
             limits: RateLimiter::default(),
             budgets: BudgetBook::default(),
             names: RwLock::new(HashMap::new()),
+            meters: Meters::default(),
             config,
             pipeline,
             store,
@@ -143,9 +146,10 @@ impl Gateway {
         &self,
         client: &Client,
         endpoint: Endpoint,
-        mut body: Value,
+        raw: &[u8],
+        started: Instant,
     ) -> Result<(Ctx, Value, Vec<Arc<crate::config::Deployment>>), LlmError> {
-        let started = Instant::now();
+        let mut body = json_body(raw)?;
         let model = body["model"]
             .as_str()
             .filter(|m| !m.is_empty() && m.len() <= 256)
@@ -174,7 +178,8 @@ impl Gateway {
                 format!("no deployment serves model {model:?} for tenant {slug}"),
             ));
         }
-        let prompt_estimate = (body.to_string().len() as u64) / 4;
+        // The body as the agent sent it: no need to serialise the parsed body again.
+        let prompt_estimate = raw.len() as u64 / 4;
         if let Err(l) = self.limits.admit(
             tenant,
             &slug,
@@ -217,15 +222,17 @@ impl Gateway {
         }
         let action = action::build(endpoint, &body, &model, client.session.clone());
         let decision = self.pipeline.decide(client.caller, action).await;
-        let details = json!({"decision_id": decision.decision_id, "reasons": decision.reasons,
-            "approval_id": decision.approval_id});
+        let details = || {
+            json!({"decision_id": decision.decision_id, "reasons": decision.reasons,
+                "approval_id": decision.approval_id})
+        };
         match decision.outcome {
             Outcome::Allow => {}
             Outcome::Deny => {
                 metrics::counter!("sentinel_llm_rejected_total", "reason" => "policy").increment(1);
                 return Err(
                     LlmError::new(403, "policy_denied", decision.reasons.join("; "))
-                        .with_details(details),
+                        .with_details(details()),
                 );
             }
             Outcome::ApprovalRequired => {
@@ -236,7 +243,7 @@ impl Gateway {
                     "approval_required",
                     format!("held for approval: {}", decision.reasons.join("; ")),
                 )
-                .with_details(details));
+                .with_details(details()));
             }
         }
         if !decision.obligations.redact.is_empty() {
@@ -259,6 +266,7 @@ impl Gateway {
     fn sender(&self, tenant: Uuid) -> Sender<'_> {
         Sender {
             http: &self.http,
+            meters: &self.meters,
             secrets: self.secrets.as_ref(),
             tenant,
             retries: self.config.retries,
@@ -272,14 +280,17 @@ impl Gateway {
     /// durable (a model call has no side effect of its own until its answer is released), and
     /// nothing — answer, stream or refusal — is released before the entry is durable. If it
     /// cannot be made durable, the answer is withheld with a 503.
+    ///
+    /// `body` is the request body as the agent sent it (a JSON object).
     pub async fn call(
         self: Arc<Self>,
         client: Client,
         endpoint: Endpoint,
-        body: Value,
+        body: &[u8],
     ) -> Result<Response, LlmError> {
+        let started = Instant::now();
         durability::deferring(async move {
-            let result = self.forward(client, endpoint, body).await;
+            let result = self.forward(client, endpoint, body, started).await;
             match durability::settle().await {
                 Ok(()) => result,
                 Err(reason) => {
@@ -305,9 +316,10 @@ impl Gateway {
         self: Arc<Self>,
         client: Client,
         endpoint: Endpoint,
-        body: Value,
+        raw: &[u8],
+        started: Instant,
     ) -> Result<Response, LlmError> {
-        let (ctx, mut body, plan) = self.admit(&client, endpoint, body).await?;
+        let (ctx, mut body, plan) = self.admit(&client, endpoint, raw, started).await?;
         let stream = body["stream"] == json!(true) && endpoint != Endpoint::Embeddings;
         let client_wants_usage = body["stream_options"]["include_usage"] == json!(true);
         if stream && endpoint == Endpoint::Chat {
@@ -333,7 +345,7 @@ impl Gateway {
         }
         let answer = self
             .sender(ctx.tenant)
-            .send(&plan, endpoint, &body)
+            .send(&plan, endpoint, &mut body)
             .await
             .inspect_err(|e| {
                 self.record(&ctx, "none", None, 0, 0, e.status, false);
@@ -372,7 +384,7 @@ impl Gateway {
                 client_wants_usage,
             ));
         }
-        let mut reply: Value = answer.response.json().await.map_err(|e| {
+        let invalid = |e: &dyn std::fmt::Display| {
             LlmError::new(
                 502,
                 "upstream_invalid",
@@ -381,7 +393,9 @@ impl Gateway {
                     deployment.name
                 ),
             )
-        })?;
+        };
+        let raw_reply = answer.response.bytes().await.map_err(|e| invalid(&e))?;
+        let mut reply: Value = serde_json::from_slice(&raw_reply).map_err(|e| invalid(&e))?;
         let (p, c) = usage_of(endpoint, &reply);
         self.record(
             &ctx,
@@ -392,38 +406,56 @@ impl Gateway {
             status,
             false,
         );
-        self.scan_answer(endpoint, &mut reply)?;
+        let masked = self.scan_answer(endpoint, &mut reply)?;
         self.decide_tool_calls(&client, &ctx, &reply).await?;
         if let Some(k) = cache_key {
             self.cache.put(k, reply.clone());
         }
-        Ok(axum::Json(reply).into_response())
+        if masked {
+            return Ok(axum::Json(reply).into_response());
+        }
+        // Nothing was masked: the provider's bytes are the answer, not serialised again.
+        Ok((
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            raw_reply,
+        )
+            .into_response())
     }
 
     /// Output scan of a whole (non-streaming) answer: secrets are masked or block the answer.
-    fn scan_answer(&self, endpoint: Endpoint, reply: &mut Value) -> Result<(), LlmError> {
+    /// Returns whether anything was masked.
+    fn scan_answer(&self, endpoint: Endpoint, reply: &mut Value) -> Result<bool, LlmError> {
         let stop = self.config.output_action == OutputAction::Stop;
+        // `get_mut`, not `IndexMut`: the answer is left as the provider wrote it (no `null`
+        // members added) unless something in it is masked.
+        fn items<'a>(v: &'a mut Value, key: &str) -> Vec<&'a mut Value> {
+            v.get_mut(key)
+                .and_then(Value::as_array_mut)
+                .map(|a| a.iter_mut().collect())
+                .unwrap_or_default()
+        }
         let texts: Vec<&mut Value> = match endpoint {
-            Endpoint::Chat => reply["choices"]
-                .as_array_mut()
-                .map(|cs| {
-                    cs.iter_mut()
-                        .map(|c| &mut c["message"]["content"])
-                        .collect()
-                })
-                .unwrap_or_default(),
-            Endpoint::Messages => reply["content"]
-                .as_array_mut()
-                .map(|cs| cs.iter_mut().map(|c| &mut c["text"]).collect())
-                .unwrap_or_default(),
+            Endpoint::Chat => items(reply, "choices")
+                .into_iter()
+                .filter_map(|c| c.get_mut("message")?.get_mut("content"))
+                .collect(),
+            Endpoint::Messages => items(reply, "content")
+                .into_iter()
+                .filter_map(|c| c.get_mut("text"))
+                .collect(),
             Endpoint::Embeddings => Vec::new(),
         };
+        let mut masked = false;
         for t in texts {
             let Some(s) = t.as_str() else { continue };
             let mut f = OutputFilter::new(self.guard.clone(), 0, stop);
             match f.whole(s) {
                 Ok(clean) => {
                     if !f.redacted.is_empty() {
+                        masked = true;
                         metrics::counter!("sentinel_llm_redactions_total", "direction" => "output")
                             .increment(f.redacted.len() as u64);
                         *t = Value::String(clean);
@@ -441,7 +473,7 @@ impl Gateway {
                 }
             }
         }
-        Ok(())
+        Ok(masked)
     }
 
     /// Tool calls a model proposes are decided by policy before the agent sees them: the
@@ -537,16 +569,12 @@ impl Gateway {
             &self.config.rate_limits,
             completion,
         );
-        let labels = [
-            ("model", ctx.model.clone()),
-            ("deployment", deployment_name.to_string()),
-        ];
-        metrics::counter!("sentinel_llm_requests_total", &labels).increment(1);
-        metrics::counter!("sentinel_llm_prompt_tokens_total", &labels).increment(prompt);
-        metrics::counter!("sentinel_llm_completion_tokens_total", &labels).increment(completion);
-        metrics::counter!("sentinel_llm_cost_micros_total", &labels).increment(cost);
-        metrics::histogram!("sentinel_llm_request_seconds", &labels)
-            .record(ctx.started.elapsed().as_secs_f64());
+        let m = self.meters.request(&ctx.model, deployment_name);
+        m.requests.increment(1);
+        m.prompt_tokens.increment(prompt);
+        m.completion_tokens.increment(completion);
+        m.cost_micros.increment(cost);
+        m.seconds.record(ctx.started.elapsed().as_secs_f64());
         self.usage.record(LlmUsage {
             id: sentinel_core::new_id(),
             tenant_id: ctx.tenant,
@@ -561,6 +589,15 @@ impl Gateway {
             latency_ms: ctx.started.elapsed().as_millis() as u64,
             created_at: sentinel_core::ids::now(),
         });
+    }
+}
+
+/// The request body, which must be a JSON object.
+fn json_body(raw: &[u8]) -> Result<Value, LlmError> {
+    match serde_json::from_slice::<Value>(raw) {
+        Ok(v @ Value::Object(_)) => Ok(v),
+        Ok(_) => Err(LlmError::bad_request("the body must be a JSON object")),
+        Err(e) => Err(LlmError::bad_request(format!("the body is not JSON: {e}"))),
     }
 }
 

@@ -25,6 +25,7 @@ pub mod config;
 mod error;
 mod gateway;
 pub mod limits;
+mod meters;
 pub mod output;
 pub mod prices;
 pub mod routing;

@@ -50,6 +50,7 @@ pub struct Answer {
 
 pub struct Sender<'a> {
     pub http: &'a reqwest::Client,
+    pub(crate) meters: &'a crate::meters::Meters,
     pub secrets: &'a dyn SecretSource,
     pub tenant: Uuid,
     pub retries: u32,
@@ -57,12 +58,13 @@ pub struct Sender<'a> {
 }
 
 impl Sender<'_> {
-    /// Sends `body` (with `model` set to each deployment's upstream model) along `plan`.
+    /// Sends `body` (with `model` set to each deployment's upstream model, in place) along
+    /// `plan`. The body is serialised once per deployment; retries resend the same bytes.
     pub async fn send(
         &self,
         plan: &[Arc<Deployment>],
         endpoint: Endpoint,
-        body: &Value,
+        body: &mut Value,
     ) -> Result<Answer, LlmError> {
         let mut last = LlmError::new(502, "no_deployment", "no deployment could be reached");
         let mut attempts = 0;
@@ -86,8 +88,20 @@ impl Sender<'_> {
                 },
                 None => None,
             };
-            let mut body = body.clone();
-            body["model"] = Value::String(deployment.upstream_model().to_string());
+            let upstream_model = deployment.upstream_model();
+            if body["model"].as_str() != Some(upstream_model) {
+                body["model"] = Value::String(upstream_model.to_string());
+            }
+            let bytes = match serde_json::to_vec(&*body) {
+                Ok(b) => axum::body::Bytes::from(b),
+                Err(e) => {
+                    return Err(LlmError::new(
+                        500,
+                        "internal",
+                        format!("the request could not be serialised: {e}"),
+                    ))
+                }
+            };
             let url = format!(
                 "{}{}",
                 deployment.base_url.trim_end_matches('/'),
@@ -100,7 +114,11 @@ impl Sender<'_> {
                     backoff = (backoff * 2).min(Duration::from_secs(2));
                 }
                 attempts += 1;
-                let mut req = self.http.post(&url).json(&body);
+                let mut req = self
+                    .http
+                    .post(&url)
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(bytes.clone());
                 req = match (deployment.provider, &key) {
                     (Provider::Openai, Some(k)) => req.bearer_auth(k),
                     (Provider::Anthropic, Some(k)) => req.header("x-api-key", k),
@@ -117,7 +135,8 @@ impl Sender<'_> {
                     Err(_) => "timeout",
                     Ok(Err(_)) => "connect_error",
                     Ok(Ok(r)) if r.status().is_success() => {
-                        metrics::histogram!("sentinel_llm_upstream_seconds", "deployment" => deployment.name.clone())
+                        self.meters
+                            .upstream(&deployment.name)
                             .record(started.elapsed().as_secs_f64());
                         return Ok(Answer {
                             deployment: deployment.clone(),

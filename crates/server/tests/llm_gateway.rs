@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::llm::{sse_data, streamed_text, Gateway};
+use common::llm::{sse_data, streamed_text, Gateway, PROVIDER_KEY};
 use sentinel_testkit::mock_llm::{MockOptions, LEAKED_TOKEN};
 use serde_json::{json, Value};
 
@@ -73,6 +73,27 @@ async fn chat_answers_are_governed_costed_and_reported() {
     assert_eq!(body["error"]["code"], "model_not_found");
     let (status, _) = g.chat(&g.operator_key, hello("mock-small", "hi")).await;
     assert_eq!(status, 403, "only agent keys call models");
+}
+
+#[tokio::test]
+async fn an_answer_with_nothing_to_mask_arrives_as_the_provider_wrote_it() {
+    let g = Gateway::start(MockOptions::default()).await;
+    let body = hello("mock-small", "same bytes please");
+    let (status, through) = g.send("/v1/chat/completions", &g.key, body.clone()).await;
+    assert_eq!(status, 200, "{through}");
+    // The same request straight to the mock (it answers deterministically).
+    let direct =
+        g.s.http
+            .post(format!("{}/v1/chat/completions", g.mock.base_url))
+            .bearer_auth(PROVIDER_KEY)
+            .json(&body)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+    assert_eq!(through, direct);
 }
 
 #[tokio::test]

@@ -86,25 +86,13 @@ fn client(caller: &sentinel_core::Principal, headers: &HeaderMap) -> Result<Clie
     })
 }
 
-fn json_body(body: &Bytes) -> Result<Value, LlmError> {
-    match serde_json::from_slice::<Value>(body) {
-        Ok(v @ Value::Object(_)) => Ok(v),
-        Ok(_) => Err(LlmError::bad_request("the body must be a JSON object")),
-        Err(e) => Err(LlmError::bad_request(format!("the body is not JSON: {e}"))),
-    }
-}
-
 macro_rules! gateway_call {
     ($state:expr, $caller:expr, $headers:expr, $body:expr, $endpoint:expr) => {{
         let client = match client(&$caller, &$headers) {
             Ok(c) => c,
             Err(e) => return llm_error(e),
         };
-        let body = match json_body(&$body) {
-            Ok(b) => b,
-            Err(e) => return llm_error(e),
-        };
-        match $state.llm.clone().call(client, $endpoint, body).await {
+        match $state.llm.clone().call(client, $endpoint, &$body).await {
             Ok(r) => r,
             Err(e) => llm_error(e),
         }
