@@ -2,11 +2,11 @@
 # Builds Sentinel and the benchmarks in release and runs them all, then prints a summary.
 # Results and how to read them: docs/benchmarks.md.
 #
-#   bench/run.sh                 # full run (about 2 minutes: each benchmark binary stays under a minute)
+#   bench/run.sh                 # full run (about 3 minutes: each benchmark binary stays under a minute or two)
 #   QUICK=1 bench/run.sh         # shorter runs, for a smoke test
 #
 # Environment: CARGO_TARGET_DIR (default /var/tmp/sentinel-target), RUNS, DURATION,
-# CONNECTIONS, ITERATIONS.
+# CONNECTIONS, ITERATIONS, SOAK_MINUTES.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -45,6 +45,10 @@ echo "== LLM gateway added latency (vs the mock directly; LiteLLM too when /var/
 echo "== MCP gateway: tools/call added latency vs the same upstream directly"
 "$BIN/mcp_latency" --calls "$(( ITERATIONS / 10 ))" --loads 1,4,16 | tee "$LOG/mcp.txt"
 
+echo "== memory: RSS idle and under /v1/check (SOAK_MINUTES, default 1; DESIGN.md's soak is 30)"
+"$BIN/memory_soak" --minutes "${SOAK_MINUTES:-1}" --rate 500 --sample-seconds 20 \
+  --sentinel "$BIN/sentinel" | tee "$LOG/memory.txt"
+
 echo
 echo "== summary (medians of $RUNS runs; targets from DESIGN.md)"
 kv() { grep -h '^SUMMARY' "$LOG"/*.txt | tr ' ' '\n' | grep "^$1=" | cut -d= -f2; }
@@ -56,6 +60,7 @@ row "POST /v1/check max throughput (/s)" "$(kv check_per_s)" ">=" 20000
 row "POST /v1/check p99 at half load (ms)" "$(kv open_p99_ms)" "<=" 5
 row "LLM gateway added p50 at half load (µs)" "$(kv sentinel_50%_sentinel_added_p50_us)" "<=" 100
 row "LLM gateway added p99 at half load (µs)" "$(kv sentinel_50%_sentinel_added_p99_us)" "<=" 300
+row "RSS idle after start (MB)" "$(kv rss_idle_mb)" "<=" 50
 echo "check / health throughput ratio: $(kv check_vs_health)  (health $(kv health_per_s)/s, whoami $(kv whoami_per_s)/s)"
 echo "server CPU per check: $(kv server_cpu_us_per_check) µs (per health: $(kv server_cpu_us_per_health) µs)"
 echo "decide 100 rules vs 2-rule sre bundle: x$(kv ratio_100_vs_sre); policy evaluation share of decide: $(kv evaluate_share)"
