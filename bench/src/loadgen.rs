@@ -11,6 +11,15 @@ use tokio::net::TcpStream;
 
 use crate::stats::Percentiles;
 
+/// Runs `load` to completion on this one thread (a current-thread runtime with a `LocalSet`, so
+/// connections can be `!Send` tasks): the generator leaves the other core to the server.
+pub fn on_one_thread<F: std::future::Future>(load: F) -> anyhow::Result<F::Output> {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    Ok(tokio::task::LocalSet::new().block_on(&rt, load))
+}
+
 /// A server under load, and its process (for its CPU time) when it is ours.
 pub struct Target {
     pub addr: SocketAddr,

@@ -65,12 +65,7 @@ struct Endpoint {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse()?;
-    // One thread: the generator shares the machine's 2 cores with the server.
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, run(args))
+    sentinel_bench::loadgen::on_one_thread(run(args))?
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {

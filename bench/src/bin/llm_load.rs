@@ -255,11 +255,7 @@ fn main() -> anyhow::Result<()> {
             .transpose()
             .context("--max-rate takes requests per second")?,
     };
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, run(args))
+    sentinel_bench::loadgen::on_one_thread(run(args))?
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {

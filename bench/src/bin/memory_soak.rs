@@ -81,11 +81,7 @@ fn slope_per_10_min(points: &[(f64, f64)]) -> f64 {
 
 fn main() -> anyhow::Result<()> {
     let args = Args::parse()?;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
-    let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, run(args))
+    sentinel_bench::loadgen::on_one_thread(run(args))?
 }
 
 async fn run(args: Args) -> anyhow::Result<()> {
