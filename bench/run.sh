@@ -55,6 +55,7 @@ kv() { grep -h '^SUMMARY' "$LOG"/*.txt | tr ' ' '\n' | grep "^$1=" | cut -d= -f2
 verdict() { awk -v v="$1" -v t="$3" -v op="$2" 'BEGIN { ok = (op == "<=") ? v <= t : v >= t; print ok ? "met" : "NOT met" }'; }
 printf '%-42s %12s %14s  %s\n' "what" "result" "target" "verdict"
 row() { printf '%-42s %12s %14s  %s\n' "$1" "$2" "$3 $4" "$(verdict "$2" "$3" "$4")"; }
+row "in-process decide() p50, sre bundle (µs)" "$(kv sre_p50_us)" "<=" 20
 row "in-process decide() p50, 100 rules (µs)" "$(kv decide_p50_us)" "<=" 20
 row "POST /v1/check max throughput (/s)" "$(kv check_per_s)" ">=" 20000
 row "POST /v1/check p99 at half load (ms)" "$(kv open_p99_ms)" "<=" 5

@@ -10,8 +10,8 @@
 //!
 //! Each run stops after `--iterations` or `--max-seconds` (default 3), whichever comes first.
 //! Prints a table of medians over the runs and `SUMMARY key=value` lines for `bench/run.sh`.
-//! Built with `--features mimalloc`, it allocates as the `sentinel` binary does (mimalloc);
-//! otherwise with glibc's malloc.
+//! It allocates as the `sentinel` binary does (mimalloc, the crate's default feature); built with
+//! `--no-default-features`, with glibc's malloc.
 
 use std::collections::HashMap;
 use std::sync::Arc;
