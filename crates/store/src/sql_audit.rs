@@ -9,7 +9,7 @@ use sqlx::{Any, Transaction};
 
 use crate::filters::{Bind, Conditions};
 use crate::rows::{self, millis};
-use crate::sql::bind_all;
+use crate::sql::{bind_all, placeholders};
 use crate::{AuditFilter, AuditRecord, Dialect, Result, SqlStore, StoreError, StoredCheckpoint};
 
 /// Inserts decision log rows inside `tx`, as multi-row INSERTs.
@@ -104,10 +104,9 @@ impl SqlStore {
         let mut found = HashMap::with_capacity(indexes.len());
         // Proofs need O(log n) hashes: one query per chunk keeps the statement small.
         for chunk in indexes.chunks(256) {
-            let placeholders: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
             let sql = format!(
-                "SELECT idx, hash FROM audit_hashes WHERE idx IN ({})",
-                placeholders.join(", ")
+                "SELECT idx, hash FROM audit_hashes WHERE idx IN {}",
+                placeholders(self.dialect(), 1, chunk.len())
             );
             let mut q = sqlx::query(&sql);
             for idx in chunk {
@@ -211,34 +210,5 @@ impl SqlStore {
             }
         };
         row.as_ref().map(rows::checkpoint).transpose()
-    }
-}
-
-/// `($1, $2), ($3, $4), …` for `rows` rows of `columns` values.
-/// `rows` parenthesised lists of `columns` parameters. SQLite gets anonymous `?`s: it looks a
-/// numbered parameter's name up by walking the statement's list of names, and sqlx asks for
-/// every parameter's name when binding, which made a 500-parameter insert quadratic.
-fn placeholders(dialect: Dialect, rows: usize, columns: usize) -> String {
-    (0..rows)
-        .map(|r| {
-            let cols: Vec<String> = (1..=columns)
-                .map(|c| match dialect {
-                    Dialect::Sqlite => "?".to_string(),
-                    Dialect::Postgres => format!("${}", r * columns + c),
-                })
-                .collect();
-            format!("({})", cols.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn placeholders_number_rows_in_order() {
-        use crate::Dialect::*;
-        assert_eq!(super::placeholders(Postgres, 2, 2), "($1, $2), ($3, $4)");
-        assert_eq!(super::placeholders(Sqlite, 2, 2), "(?, ?), (?, ?)");
     }
 }

@@ -6,21 +6,23 @@ use uuid::Uuid;
 
 use crate::filters::Bind;
 use crate::rows::millis;
-use crate::sql::bind_all;
+use crate::sql::{bind_all, placeholders};
 use crate::{Result, SqlStore};
 
 impl SqlStore {
     pub(crate) async fn insert_llm_usage_rows(&self, rows: &[LlmUsage]) -> Result<()> {
         let mut tx = self.writer().begin().await?;
-        for r in rows {
-            let q = sqlx::query(
+        // Multi-row INSERTs, as for the audit log: a batch is a few statements, not one per row.
+        for chunk in rows.chunks(50) {
+            let sql = format!(
                 "INSERT INTO llm_usage (id, tenant_id, agent, model, deployment, endpoint, \
                  prompt_tokens, completion_tokens, cost_micros, status, latency_ms, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+                 VALUES {}",
+                placeholders(self.dialect(), chunk.len(), 12)
             );
-            bind_all(
-                q,
-                vec![
+            let mut binds = Vec::with_capacity(chunk.len() * 12);
+            for r in chunk {
+                binds.extend([
                     Bind::Text(r.id.to_string()),
                     Bind::Text(r.tenant_id.to_string()),
                     Bind::Text(r.agent.clone()),
@@ -33,10 +35,9 @@ impl SqlStore {
                     Bind::Int(r.status as i64),
                     Bind::Int(r.latency_ms as i64),
                     Bind::Int(millis(r.created_at)),
-                ],
-            )
-            .execute(&mut *tx)
-            .await?;
+                ]);
+            }
+            bind_all(sqlx::query(&sql), binds).execute(&mut *tx).await?;
         }
         tx.commit().await?;
         Ok(())

@@ -40,6 +40,7 @@ on_both_backends!(
     approvals_change_only_from_the_version_read,
     webhooks_crud_and_isolation,
     deliveries_queue_retry_and_log,
+    llm_usage_batches_are_written_whole,
 );
 
 fn tenant(slug: &str) -> Tenant {
@@ -686,4 +687,58 @@ async fn deliveries_queue_retry_and_log(store: Arc<dyn Store>, _url: String) {
         .await
         .unwrap()
         .is_empty());
+}
+
+/// A batch larger than one multi-row statement (50 rows) is written whole, every column in its
+/// place, and each agent's spend adds up.
+async fn llm_usage_batches_are_written_whole(store: Arc<dyn Store>, _url: String) {
+    let t = tenant("acme");
+    store.insert_tenant(&t).await.unwrap();
+    let at = ids::now();
+    let rows: Vec<LlmUsage> = (0..120u64)
+        .map(|i| LlmUsage {
+            id: new_id(),
+            tenant_id: t.id,
+            agent: if i % 3 == 0 { "alpha" } else { "beta" }.into(),
+            model: "gpt-4o".into(),
+            deployment: "openai-east".into(),
+            endpoint: "chat".into(),
+            prompt_tokens: i,
+            completion_tokens: 2 * i,
+            cost_micros: 1_000 + i,
+            status: 200,
+            latency_ms: 5,
+            created_at: at,
+        })
+        .collect();
+    store.insert_llm_usage(&rows).await.unwrap();
+    let spend = |agent: &'static str| {
+        rows.iter()
+            .filter(|r| r.agent == agent)
+            .map(|r| r.cost_micros)
+            .sum::<u64>()
+    };
+    let since = at - Duration::minutes(1);
+    for agent in ["alpha", "beta"] {
+        let got = store.llm_spend(t.id, Some(agent), since).await.unwrap();
+        assert_eq!(got, spend(agent), "{agent}");
+    }
+    let report = store
+        .llm_usage(
+            t.id,
+            &UsageQuery {
+                period: UsagePeriod::Day,
+                by_agent: false,
+                by_model: false,
+                agent: None,
+                since,
+                until: at + Duration::minutes(1),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.len(), 1, "{report:?}");
+    assert_eq!(report[0].requests, 120);
+    assert_eq!(report[0].prompt_tokens, (0..120).sum::<u64>());
+    assert_eq!(report[0].completion_tokens, 2 * (0..120).sum::<u64>());
 }
