@@ -2,6 +2,7 @@
 //! need clap, strict enough to refuse a flag without a value or a value that does not parse).
 
 use std::collections::HashMap;
+use std::path::PathBuf;
 use std::str::FromStr;
 
 use anyhow::Context;
@@ -36,6 +37,15 @@ impl Flags {
 
     pub fn text(&self, name: &str) -> Option<&str> {
         self.0.get(name).map(String::as_str)
+    }
+
+    /// The program named by flag `name`, else `program` beside this benchmark's own executable
+    /// (cargo builds them into the same directory).
+    pub fn program(&self, name: &str, program: &str) -> anyhow::Result<PathBuf> {
+        match self.text(name) {
+            Some(path) => Ok(PathBuf::from(path)),
+            None => Ok(std::env::current_exe()?.with_file_name(program)),
+        }
     }
 }
 

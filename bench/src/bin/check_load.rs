@@ -42,13 +42,8 @@ struct Args {
 impl Args {
     fn parse() -> anyhow::Result<Args> {
         let flags = Flags::from_env()?;
-        let beside_me = std::env::current_exe()?.with_file_name("sentinel");
         Ok(Args {
-            sentinel: flags
-                .text("sentinel")
-                .map(PathBuf::from)
-                .or_else(|| std::env::var_os("SENTINEL_BIN").map(PathBuf::from))
-                .unwrap_or(beside_me),
+            sentinel: flags.program("sentinel", "sentinel")?,
             duration: Duration::from_secs_f64(flags.get("duration", 5.0f64)?),
             runs: flags.get("runs", 3usize)?,
             connections: flags.get("connections", 32usize)?,

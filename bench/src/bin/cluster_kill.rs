@@ -11,7 +11,7 @@
 //!
 //! Target (DESIGN.md): the next decision on the node denied; ≤ 100 ms p99 across nodes.
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -124,7 +124,7 @@ impl Client {
 async fn main() -> anyhow::Result<()> {
     let flags = Flags::from_env()?;
     let rounds: usize = flags.get("rounds", 100)?;
-    let bin = PathBuf::from(flags.text("sentinel").unwrap_or("target/release/sentinel"));
+    let bin = flags.program("sentinel", "sentinel")?;
     let database = sentinel_testkit::postgres().fresh_database();
     let data = tempfile::tempdir()?;
     let c = Client {

@@ -228,21 +228,14 @@ struct Lane {
 
 fn main() -> anyhow::Result<()> {
     let flags = Flags::from_env()?;
-    let beside = |name: &str| std::env::current_exe().map(|p| p.with_file_name(name));
     let litellm = flags
         .text("litellm")
         .map(PathBuf::from)
         .or_else(|| Some(PathBuf::from("/var/tmp/litellm-venv/bin/litellm")))
         .filter(|p| p.exists());
     let args = Args {
-        sentinel: flags
-            .text("sentinel")
-            .map(PathBuf::from)
-            .map_or_else(|| beside("sentinel"), Ok)?,
-        mock: flags
-            .text("mock")
-            .map(PathBuf::from)
-            .map_or_else(|| beside("mock_llm"), Ok)?,
+        sentinel: flags.program("sentinel", "sentinel")?,
+        mock: flags.program("mock", "mock_llm")?,
         litellm,
         duration: Duration::from_secs_f64(flags.get("duration", 3.0f64)?),
         runs: flags.get("runs", 3usize)?,

@@ -36,9 +36,8 @@ struct Args {
 impl Args {
     fn parse() -> anyhow::Result<Args> {
         let flags = Flags::from_env()?;
-        let beside_me = std::env::current_exe()?.with_file_name("sentinel");
         Ok(Args {
-            sentinel: flags.text("sentinel").map_or(beside_me, PathBuf::from),
+            sentinel: flags.program("sentinel", "sentinel")?,
             minutes: flags.get("minutes", 30.0f64)?,
             rate: flags.get("rate", 500.0f64)?,
             connections: flags.get("connections", 16usize)?,
