@@ -56,13 +56,18 @@ pub(crate) fn regex_match(
     args: &[Value],
     strict: bool,
 ) -> Result<Value> {
-    if let [Value::String(pattern), Value::String(value)] = args {
-        let matched = with_cached(&REGEXES, pattern, compile_regex, |re| re.is_match(value));
-        if let Some(matched) = matched {
-            return Ok(Value::Bool(matched));
+    let fast = match args {
+        [Value::String(pattern), Value::String(value)] => {
+            with_cached(&REGEXES, pattern, compile_regex, |re| {
+                Value::Bool(re.is_match(value))
+            })
         }
-    }
-    regorus_builtin("regex.match", span, params, args, strict)
+        _ => None,
+    };
+    fast.map_or_else(
+        || regorus_builtin("regex.match", span, params, args, strict),
+        Ok,
+    )
 }
 
 pub(crate) fn regex_split(
@@ -71,17 +76,18 @@ pub(crate) fn regex_split(
     args: &[Value],
     strict: bool,
 ) -> Result<Value> {
-    if let [Value::String(pattern), Value::String(value)] = args {
-        let parts = with_cached(&REGEXES, pattern, compile_regex, |re| {
-            re.split(value)
-                .map(|s| Value::String(s.into()))
-                .collect::<Vec<_>>()
-        });
-        if let Some(parts) = parts {
-            return Ok(Value::from(parts));
+    let fast = match args {
+        [Value::String(pattern), Value::String(value)] => {
+            with_cached(&REGEXES, pattern, compile_regex, |re| {
+                Value::from(re.split(value).map(Value::from).collect::<Vec<_>>())
+            })
         }
-    }
-    regorus_builtin("regex.split", span, params, args, strict)
+        _ => None,
+    };
+    fast.map_or_else(
+        || regorus_builtin("regex.split", span, params, args, strict),
+        Ok,
+    )
 }
 
 pub(crate) fn glob_match(
@@ -90,26 +96,20 @@ pub(crate) fn glob_match(
     args: &[Value],
     strict: bool,
 ) -> Result<Value> {
-    if let [Value::String(pattern), delimiters, Value::String(value)] = args {
-        let matched = glob_inputs(pattern, delimiters, value).and_then(|(pattern, value)| {
-            with_cached(
-                &GLOBS,
-                &pattern,
-                |p| {
-                    GlobBuilder::new(p)
-                        .literal_separator(true)
-                        .build()
-                        .ok()
-                        .map(|g| g.compile_matcher())
-                },
-                |glob| glob.is_match(value.as_str()),
-            )
-        });
-        if let Some(matched) = matched {
-            return Ok(Value::Bool(matched));
+    let fast = match args {
+        [Value::String(pattern), delimiters, Value::String(value)] => {
+            glob_inputs(pattern, delimiters, value).and_then(|(pattern, value)| {
+                with_cached(&GLOBS, &pattern, compile_glob, |glob| {
+                    Value::Bool(glob.is_match(value.as_str()))
+                })
+            })
         }
-    }
-    regorus_builtin("glob.match", span, params, args, strict)
+        _ => None,
+    };
+    fast.map_or_else(
+        || regorus_builtin("glob.match", span, params, args, strict),
+        Ok,
+    )
 }
 
 /// A pattern as regorus compiles it; `None` for any error (regorus then reports it).
@@ -118,6 +118,15 @@ fn compile_regex(pattern: &str) -> Option<Regex> {
         .size_limit(REGEX_SIZE_LIMIT)
         .build()
         .ok()
+}
+
+/// A glob as regorus compiles it (after [`glob_inputs`]); `None` for any error.
+fn compile_glob(pattern: &str) -> Option<GlobMatcher> {
+    GlobBuilder::new(pattern)
+        .literal_separator(true)
+        .build()
+        .ok()
+        .map(|g| g.compile_matcher())
 }
 
 /// The pattern and value as regorus rewrites them before matching, so that the delimiters
