@@ -102,10 +102,24 @@ fn guarded<const I: usize>(
     let (name, builtin) = TABLE[I];
     builtin(span, params, args, true).inspect_err(|e| {
         FAILURE.with(|f| {
-            f.borrow_mut()
-                .get_or_insert_with(|| format!("{name}: {}", e.to_string().trim()));
+            f.borrow_mut().get_or_insert_with(|| failure_text(name, e));
         })
     })
+}
+
+/// What a decision's reason says of a failed builtin: regorus's message without the source
+/// excerpt it frames it in (the VM has no source to point at, only `<builtin>:1:1`), after the
+/// builtin's name. Arithmetic's messages name the operation already (`add` expects …).
+fn failure_text(name: &str, e: &anyhow::Error) -> String {
+    let text = e.to_string();
+    let message = text
+        .rsplit_once("error: ")
+        .map_or(text.trim(), |(_, m)| m.trim());
+    if ARITHMETIC.iter().any(|(n, _)| *n == name) {
+        message.to_string()
+    } else {
+        format!("{name}: {message}")
+    }
 }
 
 /// Arithmetic instructions become calls of the guarded arithmetic builtins.
@@ -232,5 +246,25 @@ mod tests {
             assert!(guard_of(name).is_ok(), "{name}");
         }
         assert!(guard_of("no.such.builtin").is_err());
+    }
+
+    #[test]
+    fn a_failure_reads_as_the_message_without_the_source_frame() {
+        let framed = |m: &str| anyhow::anyhow!("--> <builtin>:1:1\n  |\n1 | \n  | ^\nerror: {m}");
+        assert_eq!(
+            failure_text(
+                PLUS,
+                &framed("`add` expects numeric argument. Got `\"20\"` instead")
+            ),
+            "`add` expects numeric argument. Got `\"20\"` instead"
+        );
+        assert_eq!(
+            failure_text("regex.match", &framed("invalid regex")),
+            "regex.match: invalid regex"
+        );
+        assert_eq!(
+            failure_text("lower", &anyhow::anyhow!("plain")),
+            "lower: plain"
+        );
     }
 }
