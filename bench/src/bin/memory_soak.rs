@@ -36,13 +36,23 @@ struct Args {
 impl Args {
     fn parse() -> anyhow::Result<Args> {
         let flags = Flags::from_env()?;
+        let positive = |name: &str, default: f64| -> anyhow::Result<f64> {
+            let v = flags.get(name, default)?;
+            anyhow::ensure!(
+                v.is_finite() && v > 0.0,
+                "--{name} takes a positive number, not {v}"
+            );
+            Ok(v)
+        };
+        let connections = flags.get("connections", 16usize)?;
+        anyhow::ensure!(connections > 0, "--connections takes at least 1");
         Ok(Args {
             sentinel: flags.program("sentinel", "sentinel")?,
-            minutes: flags.get("minutes", 30.0f64)?,
-            rate: flags.get("rate", 500.0f64)?,
-            connections: flags.get("connections", 16usize)?,
-            sample: Duration::from_secs_f64(flags.get("sample-seconds", 10.0f64)?),
-            idle: Duration::from_secs_f64(flags.get("idle-seconds", 10.0f64)?),
+            minutes: positive("minutes", 30.0)?,
+            rate: positive("rate", 500.0)?,
+            connections,
+            sample: Duration::from_secs_f64(positive("sample-seconds", 10.0)?),
+            idle: Duration::from_secs_f64(positive("idle-seconds", 10.0)?),
         })
     }
 }
