@@ -21,6 +21,7 @@ const EXAMPLES: &str = "\
 Examples:
   sentinel decisions -t acme --limit 20
   sentinel decisions -t acme -o json | jq '.[0].input'   # the input document policy saw
+  sentinel decisions -t acme --id 0193f1c2-…  -o json      # the decision a caller was given
 
 The SHADOW column is what a shadowed revision would have decided (sentinel policy shadow).
 Needs a key that may read the audit trail (admin, operator or auditor).";
@@ -38,19 +39,39 @@ pub struct DecisionsArgs {
     /// How many of the newest decisions (1-1000)
     #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(u32).range(1..=1000))]
     limit: u32,
+    /// Only this decision (the `decision_id` its caller was given)
+    #[arg(long)]
+    id: Option<String>,
     #[command(flatten)]
     client: ClientArgs,
 }
 
 pub async fn decisions(args: DecisionsArgs) -> anyhow::Result<()> {
     let c = Client::new(&args.client)?;
-    let v = c
-        .get(&format!(
-            "/v1/tenants/{}/decisions?limit={}",
-            enc(&args.tenant),
-            args.limit
-        ))
-        .await?;
+    let v = match &args.id {
+        Some(id) => {
+            let one = c
+                .get(&format!(
+                    "/v1/tenants/{}/decisions/{}",
+                    enc(&args.tenant),
+                    enc(id)
+                ))
+                .await?;
+            if c.json {
+                print(&one, &[], true);
+                return Ok(());
+            }
+            Value::Array(vec![one])
+        }
+        None => {
+            c.get(&format!(
+                "/v1/tenants/{}/decisions?limit={}",
+                enc(&args.tenant),
+                args.limit
+            ))
+            .await?
+        }
+    };
     if c.json {
         print(&v, &[], true);
         return Ok(());

@@ -1,5 +1,6 @@
-//! `kill -9` under load: every decision a client received is in the audit log after a
-//! restart, and the log verifies. (Decisions are answered only once their entry is durable.)
+//! `kill -9` under load: every decision a client received is in the audit log and in the
+//! decision log after a restart, and the audit log verifies. (Decisions are answered only once
+//! their entry, and the record committed with it, are durable.)
 
 mod common;
 
@@ -113,6 +114,41 @@ fn every_answered_decision_survives_kill_9() {
         missing.len(),
         received.len()
     );
+    // And each has its decision log record, saying what the client was told.
+    let auditor = ok(run(
+        &server,
+        &[
+            "keys", "create", "-t", "acme", "--role", "auditor", "-o", "json",
+        ],
+    ));
+    let auditor: Value = serde_json::from_str(&auditor).unwrap();
+    let auditor = auditor["secret"].as_str().unwrap().to_string();
+    let unrecorded: Vec<String> = runtime.block_on(async {
+        let http = reqwest::Client::new();
+        let mut unrecorded = Vec::new();
+        for id in &received {
+            let resp = http
+                .get(format!("{}/v1/tenants/acme/decisions/{id}", server.url))
+                .bearer_auth(&auditor)
+                .send()
+                .await
+                .unwrap();
+            let status = resp.status();
+            let record: Value = resp.json().await.unwrap_or_default();
+            if !status.is_success() || record["decision_id"] != id.as_str() {
+                unrecorded.push(format!("{id}: {status} {record}"));
+            }
+        }
+        unrecorded
+    });
+    assert!(
+        unrecorded.is_empty(),
+        "{} of {} answered decisions are missing from the decision log, e.g. {:?}",
+        unrecorded.len(),
+        received.len(),
+        unrecorded.first()
+    );
+
     // The restarted server keeps deciding, on top of the recovered log.
     let d = run_as(
         &server,

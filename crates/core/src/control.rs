@@ -50,6 +50,8 @@ pub struct DecisionRecord {
     pub result: serde_json::Value,
     #[serde(with = "time::serde::rfc3339")]
     pub timestamp: OffsetDateTime,
+    /// How long the pipeline took to decide (identify, scan, evaluate), in microseconds; with
+    /// strict audit, not counting the audit commit that follows.
     pub duration_us: u64,
 }
 

@@ -3,9 +3,12 @@
 //! before acting"). Checkpoints are signed at most ~0.6 s behind under load and at least every
 //! 60 s when idle; the tree is persisted before its checkpoint is signed.
 //!
-//! The writer also takes the decision log's records (see [`crate::recorder`]): they ride along
-//! in the next audit commit, one transaction and one fsync for both, or are written on their own
-//! after [`DECISIONS_WAIT`] when no append comes.
+//! The writer also takes the decision log's records. A decision's record that comes with its
+//! entry ([`AuditLog::append_decision`], strict audit) is made here, once the entry is
+//! sequenced, and committed in the entry's transaction: an answered decision is in both logs.
+//! Records queued on their own (see [`crate::recorder`]) ride along in the next audit commit,
+//! one transaction and one fsync for both, or are written on their own after
+//! [`DECISIONS_WAIT`] when no append comes.
 //!
 //! Cluster nodes sharing PostgreSQL each run a writer: appends are optimistic (see
 //! [`Writer::commit`]), and every node must sign with the same `audit.key`.
@@ -24,6 +27,8 @@ use sentinel_store::{AuditRecord, Store, StoreError, StoredCheckpoint};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
+use crate::record::PendingRecord;
+
 const BATCH: usize = 1024;
 /// How often a batch is sequenced again after losing a race with another node's writer.
 const RACE_RETRIES: usize = 16;
@@ -36,6 +41,9 @@ const CHECKPOINT_IDLE: Duration = Duration::from_secs(60);
 const DECISIONS_WAIT: Duration = Duration::from_millis(50);
 const DECISIONS_BATCH: usize = 512;
 const DECISIONS_QUEUE: usize = 65_536;
+/// Records that came with their entries are made on the writer task up to this many per batch;
+/// more (a backlog) on the blocking pool, so that making them holds up no request.
+const RECORDS_INLINE: usize = 8;
 
 /// What a caller wants recorded.
 #[derive(Debug, Clone)]
@@ -60,6 +68,8 @@ pub struct Receipt {
 
 struct Append {
     entry: NewEntry,
+    /// The decision log's record of the decision this entry logs, written in the same commit.
+    record: Option<PendingRecord>,
     done: oneshot::Sender<Result<Receipt, String>>,
     /// Deferred appends (see [`crate::durability`]) learn their receipt once sequenced, before
     /// the batch is durable.
@@ -106,6 +116,26 @@ impl AuditLog {
     /// [`crate::durability::deferring`], waits only until it is sequenced, and leaves the wait
     /// for durability to [`crate::durability::settle`].
     pub async fn append(&self, entry: NewEntry) -> Result<Receipt, String> {
+        self.send(entry, None).await
+    }
+
+    /// [`AuditLog::append`] for a decision's entry, with the decision's record: the record is
+    /// made once the entry is sequenced (it carries the entry's index) and committed with it,
+    /// so when this answers the decision is durable in the decision log too. If the entry
+    /// cannot be written, the record says the decision was denied for that reason.
+    pub async fn append_decision(
+        &self,
+        entry: NewEntry,
+        record: PendingRecord,
+    ) -> Result<Receipt, String> {
+        self.send(entry, Some(record)).await
+    }
+
+    async fn send(
+        &self,
+        entry: NewEntry,
+        record: Option<PendingRecord>,
+    ) -> Result<Receipt, String> {
         let stopped = || "the audit writer has stopped".to_string();
         let (done, wait) = oneshot::channel();
         if crate::durability::active() {
@@ -113,6 +143,7 @@ impl AuditLog {
             self.tx
                 .send(Append {
                     entry,
+                    record,
                     done,
                     sequenced: Some(sequenced),
                 })
@@ -129,6 +160,7 @@ impl AuditLog {
         self.tx
             .send(Append {
                 entry,
+                record,
                 done,
                 sequenced: None,
             })
@@ -270,7 +302,10 @@ impl Writer {
     /// Writes the waiting decision records on their own (no audit append came for them).
     async fn write_decisions(&mut self) {
         match self.store.insert_decisions(&self.decisions).await {
-            Ok(()) => self.decisions_written(),
+            Ok(()) => {
+                let records = std::mem::take(&mut self.decisions);
+                self.decisions_written(records.len());
+            }
             Err(e) => {
                 tracing::error!(error = %e, count = self.decisions.len(), "decision log write failed; retrying");
                 self.decisions_due = Some(tokio::time::Instant::now() + self.decisions_retry);
@@ -279,11 +314,11 @@ impl Writer {
         }
     }
 
-    fn decisions_written(&mut self) {
-        metrics::counter!("sentinel_decisions_recorded_total")
-            .increment(self.decisions.len() as u64);
-        self.decisions.clear();
-        self.decisions_due = None;
+    /// Counts `count` records written; what still waits is due again after the usual wait.
+    fn decisions_written(&mut self, count: usize) {
+        metrics::counter!("sentinel_decisions_recorded_total").increment(count as u64);
+        self.decisions_due =
+            (!self.decisions.is_empty()).then(|| tokio::time::Instant::now() + DECISIONS_WAIT);
         self.decisions_retry = DECISIONS_WAIT;
     }
 
@@ -296,8 +331,13 @@ impl Writer {
     async fn commit(&mut self, mut batch: Vec<Append>) {
         let started = Instant::now();
         let mut outcome = Err(String::new());
-        // The waiting decision records ride along, unless they are what makes the commit fail.
-        let mut with_decisions = !self.decisions.is_empty();
+        // Records that came with their entries, by position in the batch: made once the batch
+        // is sequenced (they carry their entry's index), again if a lost race renumbers it.
+        let mut attached: Vec<(usize, PendingRecord)> = batch
+            .iter_mut()
+            .enumerate()
+            .filter_map(|(i, append)| append.record.take().map(|r| (i, r)))
+            .collect();
         for attempt in 0..=RACE_RETRIES {
             let prepared = match self.prepare(&batch) {
                 Ok(p) => p,
@@ -316,43 +356,55 @@ impl Writer {
                     }
                 }
             }
-            let decisions: &[DecisionRecord] = if with_decisions { &self.decisions } else { &[] };
+            let made;
+            (attached, made) = make_records(attached, Ok(&prepared.receipts)).await;
+            let own = made.len();
+            // The waiting decision records ride along too, unless they make the commit fail.
+            let mut decisions = made;
+            decisions.append(&mut self.decisions);
             let mut stored = self
                 .store
-                .append_audit(&prepared.records, &prepared.new_hashes, decisions)
+                .append_audit(&prepared.records, &prepared.new_hashes, &decisions)
                 .await;
             let failed_other_than_race = match &stored {
                 Err(StoreError::Conflict(_)) | Ok(()) => None,
                 Err(e) => Some(e.to_string()),
             };
-            if let (true, Some(error)) = (with_decisions, failed_other_than_race) {
+            if let (false, Some(error)) = (decisions.is_empty(), failed_other_than_race) {
                 // The same prepared batch again (its receipts may be out already), without the
-                // decision records: a bad record must not stop the audit log.
+                // decision records: a bad record must not stop the audit log. They are written
+                // on their own (and retried) after the entries.
                 tracing::warn!(%error, "audit commit with decision records failed; retrying without them");
-                with_decisions = false;
                 stored = self
                     .store
                     .append_audit(&prepared.records, &prepared.new_hashes, &[])
                     .await;
+                if stored.is_ok() {
+                    self.queue_decisions(decisions);
+                    decisions = Vec::new();
+                }
             }
             match stored {
                 Ok(()) => {
-                    if with_decisions {
-                        self.decisions_written();
+                    if !decisions.is_empty() {
+                        self.decisions_written(decisions.len());
                     }
                     outcome = Ok(prepared);
                     break;
                 }
-                Err(StoreError::Conflict(_)) if attempt < RACE_RETRIES => {
-                    metrics::counter!("sentinel_audit_append_races_total").increment(1);
-                    if let Err(e) = self.catch_up().await {
-                        outcome = Err(format!("the audit log could not be read back: {e}"));
+                Err(e) => {
+                    // Waiting records stay waiting; those made for this batch are made again.
+                    self.decisions = decisions.split_off(own);
+                    if let (StoreError::Conflict(_), true) = (&e, attempt < RACE_RETRIES) {
+                        metrics::counter!("sentinel_audit_append_races_total").increment(1);
+                        if let Err(e) = self.catch_up().await {
+                            outcome = Err(format!("the audit log could not be read back: {e}"));
+                            break;
+                        }
+                    } else {
+                        outcome = Err(format!("the audit log could not be written: {e}"));
                         break;
                     }
-                }
-                Err(e) => {
-                    outcome = Err(format!("the audit log could not be written: {e}"));
-                    break;
                 }
             }
         }
@@ -381,8 +433,22 @@ impl Writer {
                 for append in batch {
                     let _ = append.done.send(Err(reason.clone()));
                 }
+                // Their callers are denied for this reason; the decision log says so once the
+                // store takes it again.
+                let (_, denied) = make_records(attached, Err(&reason)).await;
+                self.queue_decisions(denied);
             }
         }
+    }
+
+    /// Queues records to be written on their own (with backoff while the store refuses them).
+    fn queue_decisions(&mut self, mut records: Vec<DecisionRecord>) {
+        if records.is_empty() {
+            return;
+        }
+        self.decisions.append(&mut records);
+        self.decisions_due
+            .get_or_insert(tokio::time::Instant::now() + DECISIONS_WAIT);
     }
 
     /// The batch's records and new tree hashes, sequenced after the tree as this writer knows it.
@@ -482,6 +548,53 @@ impl Writer {
             })
             .await
             .map_err(|e| e.to_string())
+    }
+}
+
+/// Makes the records of `attached` (by position in the batch) with their entries' `receipts`, or
+/// as denied for the reason the batch failed; gives the pending records back for another try.
+/// A panic while making them loses those records (logged), not the writer.
+async fn make_records(
+    attached: Vec<(usize, PendingRecord)>,
+    receipts: Result<&[Receipt], &str>,
+) -> (Vec<(usize, PendingRecord)>, Vec<DecisionRecord>) {
+    if attached.is_empty() {
+        return (attached, Vec::new());
+    }
+    let audit: Vec<Result<Receipt, String>> = attached
+        .iter()
+        .map(|(i, _)| match receipts {
+            Ok(receipts) => Ok(receipts[*i]),
+            Err(reason) => Err(reason.to_string()),
+        })
+        .collect();
+    let make = move |attached: Vec<(usize, PendingRecord)>| {
+        let made = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            attached
+                .iter()
+                .zip(&audit)
+                .map(|((_, record), audit)| {
+                    record.with_audit(audit.as_ref().map_err(|e| e.as_str()).copied())
+                })
+                .collect::<Vec<_>>()
+        }));
+        (attached, made)
+    };
+    let count = attached.len();
+    let (attached, made) = if count <= RECORDS_INLINE {
+        make(attached)
+    } else {
+        match tokio::task::spawn_blocking(move || make(attached)).await {
+            Ok(out) => out,
+            Err(_) => (Vec::new(), Err(Box::new("the blocking pool stopped") as _)),
+        }
+    };
+    match made {
+        Ok(made) => (attached, made),
+        Err(_) => {
+            tracing::error!(count, "decision records could not be made");
+            (attached, Vec::new())
+        }
     }
 }
 

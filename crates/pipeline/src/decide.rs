@@ -209,62 +209,77 @@ impl Pipeline {
             },
         };
         let mut decision = decision;
-        if let Some(audit) = &self.audit {
-            let findings = facts.as_ref().map_or(&[][..], |f| &f.findings[..]);
-            let entry = audit_entry(caller, &action, &decision, findings, &revision);
-            if self.config.audit_strict {
-                match audit.append(entry).await {
+        let (agent, tool, server, session, kind) = (
+            action.agent.clone(),
+            action.target.tool.clone(),
+            action.target.server.clone(),
+            action.session.clone(),
+            action.kind,
+        );
+        let findings = facts.as_ref().map_or(&[][..], |f| &f.findings[..]);
+        let entry = self
+            .audit
+            .as_ref()
+            .map(|_| audit_entry(caller, &action, &decision, findings, &revision));
+        let record = |decision: Arc<Decision>| PendingRecord {
+            decision_id,
+            tenant_id: caller.tenant_id,
+            action,
+            facts,
+            decision,
+            shadow,
+            revision,
+            timestamp: ids::now(),
+            duration_us: started.elapsed().as_micros() as u64,
+            scanner: self.scanner.clone(),
+        };
+        // The event's copy of the decision (the caller gets this one), shared with the decision
+        // log's record when that is made from the final decision; the event's JSON is made only
+        // if something reads it, the record by a writer. With strict audit the record goes with
+        // the entry, before the audit's outcome is known (the writer adds it).
+        let shared = match (&self.audit, entry) {
+            (Some(audit), Some(entry)) if self.config.audit_strict => {
+                // The record goes with the entry: one commit, so the answer implies both.
+                match audit
+                    .append_decision(entry, record(Arc::new(decision.clone())))
+                    .await
+                {
                     Ok(r) => decision.audit = Some(audit_ref(r)),
-                    Err(reason) => {
-                        // Fail closed: nothing is allowed that the log cannot show.
-                        decision.outcome = Outcome::Deny;
-                        decision.reasons = vec![format!("denied because {reason}")];
-                        decision.obligations = Obligations::default();
-                    }
+                    // Fail closed: nothing is allowed that the log cannot show.
+                    Err(reason) => fail_closed(&mut decision, &reason),
                 }
-            } else {
-                let audit = audit.clone();
-                tokio::spawn(async move {
-                    if let Err(reason) = audit.append(entry).await {
-                        tracing::error!(%reason, "audit append failed");
-                    }
-                });
+                Arc::new(decision.clone())
             }
-        }
+            (audit, entry) => {
+                if let (Some(audit), Some(entry)) = (audit.clone(), entry) {
+                    tokio::spawn(async move {
+                        if let Err(reason) = audit.append(entry).await {
+                            tracing::error!(%reason, "audit append failed");
+                        }
+                    });
+                }
+                let shared = Arc::new(decision.clone());
+                self.recorder.record(record(shared.clone())).await;
+                shared
+            }
+        };
         let elapsed = started.elapsed();
         metrics::counter!("sentinel_decisions_total", "outcome" => decision.outcome.as_str())
             .increment(1);
         metrics::histogram!("sentinel_decision_duration_seconds").record(elapsed.as_secs_f64());
-        // One copy of the decision for the event and the decision log (the caller gets this one);
-        // the event's JSON is made only if something reads it, the record by the log writer.
-        let shared = Arc::new(decision.clone());
         self.events.publish(
             crate::events::kinds::DECISION_MADE,
             Some(caller.tenant_id),
             Some(caller.agent_id),
             EventData::decision(DecisionMade {
-                decision: shared.clone(),
-                agent: action.agent.clone(),
-                tool: action.target.tool.clone(),
-                server: action.target.server.clone(),
-                session: action.session.clone(),
-                kind: action.kind,
+                decision: shared,
+                agent,
+                tool,
+                server,
+                session,
+                kind,
             }),
         );
-        self.recorder
-            .record(PendingRecord {
-                decision_id,
-                tenant_id: caller.tenant_id,
-                action,
-                facts,
-                decision: shared,
-                shadow,
-                revision,
-                timestamp: ids::now(),
-                duration_us: elapsed.as_micros() as u64,
-                scanner: self.scanner.clone(),
-            })
-            .await;
         decision
     }
 
@@ -582,7 +597,14 @@ fn exact_json(v: &serde_json::Value, out: &mut Vec<u8>) {
     }
 }
 
-fn audit_ref(r: Receipt) -> AuditRef {
+/// What a decision becomes when its audit entry cannot be written: a denial that says why.
+pub(crate) fn fail_closed(decision: &mut Decision, reason: &str) {
+    decision.outcome = Outcome::Deny;
+    decision.reasons = vec![format!("denied because {reason}")];
+    decision.obligations = Obligations::default();
+}
+
+pub(crate) fn audit_ref(r: Receipt) -> AuditRef {
     use base64::Engine;
     AuditRef {
         index: r.index,

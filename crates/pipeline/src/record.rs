@@ -1,6 +1,10 @@
 //! A decision on its way to the decision log: what `decide()` hands the log writer, which turns
 //! it into the recorded [`DecisionRecord`] off the request path (the input document as JSON,
 //! arguments redacted, the decision serialised).
+//!
+//! With strict audit the record travels with the decision's audit entry and is written in the
+//! same transaction ([`crate::AuditLog::append_decision`]), so a decision the caller was
+//! answered is in the decision log as surely as in the audit log, even after `kill -9`.
 
 use std::sync::Arc;
 
@@ -9,7 +13,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::input::{self, InputFacts};
-use crate::ActionScanner;
+use crate::{ActionScanner, Receipt};
 
 pub struct PendingRecord {
     pub decision_id: Uuid,
@@ -30,18 +34,42 @@ pub struct PendingRecord {
 }
 
 impl PendingRecord {
+    /// The record of a decision that is final as it stands.
     pub fn into_record(self) -> DecisionRecord {
-        let mut result = serde_json::to_value(&*self.decision).unwrap_or_default();
+        let result = serde_json::to_value(&*self.decision).unwrap_or_default();
+        self.record(self.decision.outcome.as_str(), result)
+    }
+
+    /// The record of a decision whose audit entry was being written with it: with where the
+    /// entry landed (`Ok`), or, when it could not be written, as the denial the caller got.
+    pub(crate) fn with_audit(&self, audit: Result<Receipt, &str>) -> DecisionRecord {
+        match audit {
+            Ok(receipt) => {
+                let mut result = serde_json::to_value(&*self.decision).unwrap_or_default();
+                result["audit"] =
+                    serde_json::to_value(crate::decide::audit_ref(receipt)).unwrap_or_default();
+                self.record(self.decision.outcome.as_str(), result)
+            }
+            Err(reason) => {
+                let mut denied = (*self.decision).clone();
+                crate::decide::fail_closed(&mut denied, reason);
+                let result = serde_json::to_value(&denied).unwrap_or_default();
+                self.record(denied.outcome.as_str(), result)
+            }
+        }
+    }
+
+    fn record(&self, outcome: &str, mut result: serde_json::Value) -> DecisionRecord {
         if !self.shadow.is_null() {
-            result["shadow"] = self.shadow;
+            result["shadow"] = self.shadow.clone();
         }
         DecisionRecord {
             decision_id: self.decision_id,
             tenant_id: self.tenant_id,
             agent: self.action.agent.clone().unwrap_or_default(),
             tool: self.action.target.tool.clone(),
-            outcome: self.decision.outcome.as_str().into(),
-            revision: self.revision,
+            outcome: outcome.into(),
+            revision: self.revision.clone(),
             input: record_copy(self.scanner.as_ref(), &self.action, self.facts.as_ref()),
             result,
             timestamp: self.timestamp,

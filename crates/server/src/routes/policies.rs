@@ -30,6 +30,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(rollback))
         .routes(routes!(set_shadow, clear_shadow))
         .routes(routes!(list_decisions))
+        .routes(routes!(get_decision))
 }
 
 #[derive(Serialize, ToSchema)]
@@ -475,4 +476,29 @@ async fn list_decisions(
             .recent_decisions(access.tenant.id, limit)
             .await?,
     ))
+}
+
+/// One recorded decision, by the `decision_id` its caller was given. With strict audit (the
+/// default) a decision is recorded before it is answered, so this finds every answered one.
+#[utoipa::path(get, path = "/v1/tenants/{tenant}/decisions/{decision_id}", tag = "decisions",
+    params(("tenant" = String, Path, description = "Tenant slug or id"),
+        ("decision_id" = String, Path, description = "The decision's id (a UUID)")),
+    security(("api_key" = [])),
+    responses((status = 200, body = DecisionRecord), (status = 404, description = "No such decision in this tenant")))]
+async fn get_decision(
+    State(state): State<AppState>,
+    access: TenantAccess<crate::auth::ReadAudit>,
+    ValidPath(path): ValidPath<(String, String)>,
+) -> ApiResult<Json<DecisionRecord>> {
+    let not_found =
+        || ApiError::not_found(format!("decision {:?}", path.1)).with_field("decision_id");
+    let id = uuid::Uuid::try_parse(&path.1).map_err(|_| {
+        ApiError::bad_request("invalid_path", "decision_id must be a UUID")
+            .with_field("decision_id")
+    })?;
+    match state.store.decision(id).await? {
+        // Another tenant's decision is as absent as a missing one.
+        Some(record) if record.tenant_id == access.tenant.id => Ok(Json(record)),
+        _ => Err(not_found()),
+    }
 }
