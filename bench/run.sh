@@ -42,6 +42,8 @@ echo "== HTTP /v1/check"
 
 echo "== LLM gateway added latency (vs the mock directly; LiteLLM too when /var/tmp/litellm-venv has it)"
 "$BIN/llm_load" --duration "$DURATION" --runs "$RUNS" --connections 16 | tee "$LOG/llm.txt"
+echo "== the disk's floor: one durable 4 KiB write (what each unbatched audit commit waits for)"
+"$BIN/disk_sync" --writes 1000 --runs "$RUNS" | tee "$LOG/disk.txt"
 echo "== MCP gateway: tools/call added latency vs the same upstream directly"
 "$BIN/mcp_latency" --calls "$(( ITERATIONS / 10 ))" --loads 1,4,16 | tee "$LOG/mcp.txt"
 

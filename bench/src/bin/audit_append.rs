@@ -76,12 +76,16 @@ async fn run(tasks: u64, seconds: u64) -> anyhow::Result<(f64, Duration)> {
     Ok((appended as f64 / elapsed, lag_started.elapsed()))
 }
 
+const USAGE: &str = "audit_append [--seconds S (5)] [--tasks N (64)] [--runs R (3)]
+Durable audit appends per second with group commit, against one appender at a time.";
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let flags = Flags::from_env()?;
+    let flags = Flags::from_env(USAGE)?;
     let seconds: u64 = flags.get("seconds", 5)?;
     let tasks: u64 = flags.get("tasks", 64)?;
     let runs: u64 = flags.get("runs", 3)?;
+    flags.finish()?;
     let mut grouped = Vec::new();
     let mut single = Vec::new();
     let mut lags = Vec::new();

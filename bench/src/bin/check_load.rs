@@ -39,16 +39,22 @@ struct Args {
     rate: f64,
 }
 
+const USAGE: &str = "check_load [--duration SECONDS (5)] [--runs R (3)] [--connections N (32)]
+           [--rate PER_SECOND (0: half the measured maximum)] [--sentinel PATH (beside this program)]
+HTTP load on POST /v1/check against `sentinel serve` (SQLite, 100-rule policy): closed loop, then open loop.";
+
 impl Args {
     fn parse() -> anyhow::Result<Args> {
-        let flags = Flags::from_env()?;
-        Ok(Args {
+        let flags = Flags::from_env(USAGE)?;
+        let args = Args {
             sentinel: flags.program("sentinel", "sentinel")?,
             duration: Duration::from_secs_f64(flags.get("duration", 5.0f64)?),
             runs: flags.get("runs", 3usize)?,
             connections: flags.get("connections", 32usize)?,
             rate: flags.get("rate", 0.0f64)?,
-        })
+        };
+        flags.finish()?;
+        Ok(args)
     }
 }
 

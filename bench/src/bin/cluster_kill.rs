@@ -120,11 +120,15 @@ impl Client {
     }
 }
 
+const USAGE: &str = "cluster_kill [--rounds N (100)] [--sentinel PATH (beside this program)]
+Kill-switch propagation between two `sentinel serve` nodes on one PostgreSQL (started here).";
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let flags = Flags::from_env()?;
+    let flags = Flags::from_env(USAGE)?;
     let rounds: usize = flags.get("rounds", 100)?;
     let bin = flags.program("sentinel", "sentinel")?;
+    flags.finish()?;
     let database = sentinel_testkit::postgres().fresh_database();
     let data = tempfile::tempdir()?;
     let c = Client {

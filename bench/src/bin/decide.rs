@@ -39,16 +39,22 @@ struct Args {
     only: Option<String>,
 }
 
+const USAGE: &str = "decide [--iterations N (20000)] [--warmup N (2000)] [--runs R (5)]
+       [--max-seconds S (3, per run)] [--only sre|100 (both)]
+In-process Pipeline::decide on SQLite: the 100-rule policy and the shipped sre bundle.";
+
 impl Args {
     fn parse() -> anyhow::Result<Args> {
-        let flags = Flags::from_env()?;
-        Ok(Args {
+        let flags = Flags::from_env(USAGE)?;
+        let args = Args {
             iterations: flags.get("iterations", 20_000usize)?,
             warmup: flags.get("warmup", 2_000usize)?,
             runs: flags.get("runs", 5usize)?,
             budget: Duration::from_secs(flags.get("max-seconds", 3usize)? as u64),
             only: flags.text("only").map(String::from),
-        })
+        };
+        flags.finish()?;
+        Ok(args)
     }
 }
 

@@ -226,8 +226,13 @@ struct Lane {
     request: Rc<Vec<u8>>,
 }
 
+const USAGE: &str = "llm_load [--duration SECONDS (3)] [--runs R (3)] [--connections N (16)]
+         [--audit-strict true|false (true)] [--mock-latency-ms MS (0)] [--max-rate PER_SECOND]
+         [--sentinel PATH] [--mock PATH] [--litellm PATH (/var/tmp/litellm-venv/bin/litellm)]
+Added latency of the LLM gateway against the mock provider directly (and LiteLLM, if installed).";
+
 fn main() -> anyhow::Result<()> {
-    let flags = Flags::from_env()?;
+    let flags = Flags::from_env(USAGE)?;
     let litellm = flags
         .text("litellm")
         .map(PathBuf::from)
@@ -248,6 +253,7 @@ fn main() -> anyhow::Result<()> {
             .transpose()
             .context("--max-rate takes requests per second")?,
     };
+    flags.finish()?;
     sentinel_bench::loadgen::on_one_thread(run(args))?
 }
 

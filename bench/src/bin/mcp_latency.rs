@@ -35,19 +35,24 @@ impl Drop for Killed {
     }
 }
 
+const USAGE: &str = "mcp_latency [--calls N (2000)] [--loads SESSIONS,... (1,4,16)]
+            [--sentinel PATH] [--fixture PATH (sentinel-mcp-fixture; both beside this program)]
+What the MCP gateway adds to tools/call, against the same upstream called directly.";
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
-    let flags = Flags::from_env()?;
+    let flags = Flags::from_env(USAGE)?;
     let calls: usize = flags.get("calls", 2000usize)?;
     let loads: Vec<usize> = flags
         .text("loads")
         .unwrap_or("1,4,16")
         .split(',')
         .map(|l| l.parse())
-        .collect::<Result<_, _>>()?;
-    let here = std::env::current_exe()?;
-    let sentinel = here.with_file_name("sentinel");
-    let fixture = here.with_file_name("sentinel-mcp-fixture");
+        .collect::<Result<_, _>>()
+        .context("--loads takes numbers of sessions, like 1,4,16")?;
+    let sentinel = flags.program("sentinel", "sentinel")?;
+    let fixture = flags.program("fixture", "sentinel-mcp-fixture")?;
+    flags.finish()?;
 
     // The upstream.
     let mut up = Command::new(&fixture)

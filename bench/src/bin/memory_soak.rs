@@ -33,9 +33,14 @@ struct Args {
     idle: Duration,
 }
 
+const USAGE: &str =
+    "memory_soak [--minutes M (30)] [--rate PER_SECOND (500)] [--connections N (16)]
+            [--sample-seconds S (10)] [--idle-seconds S (10)] [--sentinel PATH]
+RSS of `sentinel serve` idle, under steady /v1/check load, and idle again.";
+
 impl Args {
     fn parse() -> anyhow::Result<Args> {
-        let flags = Flags::from_env()?;
+        let flags = Flags::from_env(USAGE)?;
         let positive = |name: &str, default: f64| -> anyhow::Result<f64> {
             let v = flags.get(name, default)?;
             anyhow::ensure!(
@@ -46,14 +51,16 @@ impl Args {
         };
         let connections = flags.get("connections", 16usize)?;
         anyhow::ensure!(connections > 0, "--connections takes at least 1");
-        Ok(Args {
+        let args = Args {
             sentinel: flags.program("sentinel", "sentinel")?,
             minutes: positive("minutes", 30.0)?,
             rate: positive("rate", 500.0)?,
             connections,
             sample: Duration::from_secs_f64(positive("sample-seconds", 10.0)?),
             idle: Duration::from_secs_f64(positive("idle-seconds", 10.0)?),
-        })
+        };
+        flags.finish()?;
+        Ok(args)
     }
 }
 
