@@ -149,7 +149,8 @@ async fn main() -> anyhow::Result<()> {
     .error_for_status()?;
 
     println!("tools/call of an echo tool over streamable HTTP, {calls} calls per path and load");
-    println!("load  direct p50/p99 µs   gateway p50/p99 µs   added p50/p99 µs");
+    println!("load  direct p50/p99 µs   gateway p50/p99 µs   added p50/p99 µs   server means µs: call / decide / audit commit");
+    let metrics = || server_sums(&http, &base, &admin);
     for &load in &loads {
         let mut direct_clients = Vec::new();
         let mut gateway_clients = Vec::new();
@@ -161,24 +162,79 @@ async fn main() -> anyhow::Result<()> {
         run(&direct_clients, "echo", 50 * load).await?;
         run(&gateway_clients, "fixture__echo", 50 * load).await?;
         let (mut direct, mut gateway) = (Vec::new(), Vec::new());
+        let before = metrics().await?;
         let rounds = 10;
         for _ in 0..rounds {
             direct.extend(run(&direct_clients, "echo", calls / rounds).await?);
             gateway.extend(run(&gateway_clients, "fixture__echo", calls / rounds).await?);
         }
+        let after = metrics().await?;
+        let mean_us = |name: &str| {
+            let (sum, count) = (
+                after[name].0 - before[name].0,
+                after[name].1 - before[name].1,
+            );
+            if count > 0.0 {
+                sum / count * 1e6
+            } else {
+                0.0
+            }
+        };
         let d = Percentiles::of(&mut direct);
         let g = Percentiles::of(&mut gateway);
         println!(
-            "{load:>4}  {:>8} / {:<8}  {:>8} / {:<8}  {:>8} / {:<8}",
+            "{load:>4}  {:>8} / {:<8}  {:>8} / {:<8}  {:>8} / {:<8}  {:>6.0} / {:.0} / {:.0}",
             d.p50,
             d.p99,
             g.p50,
             g.p99,
             g.p50 as i64 - d.p50 as i64,
-            g.p99 as i64 - d.p99 as i64
+            g.p99 as i64 - d.p99 as i64,
+            mean_us(CALL),
+            mean_us(DECIDE),
+            mean_us(COMMIT),
         );
     }
     Ok(())
+}
+
+/// The server's own timings (Prometheus histograms): the whole `tools/call` inside the gateway,
+/// the decision in it, and the audit commit the decision waits for.
+const CALL: &str = "sentinel_mcp_call_duration_seconds";
+const DECIDE: &str = "sentinel_decision_duration_seconds";
+const COMMIT: &str = "sentinel_audit_commit_seconds";
+
+/// `(sum, count)` of each of those histograms, from the server's `/metrics`.
+async fn server_sums(
+    http: &reqwest::Client,
+    base: &str,
+    admin: &str,
+) -> anyhow::Result<std::collections::HashMap<&'static str, (f64, f64)>> {
+    let text = http
+        .get(format!("{base}/metrics"))
+        .bearer_auth(admin)
+        .send()
+        .await?
+        .error_for_status()?
+        .text()
+        .await?;
+    let value = |series: String| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(series.as_str())?.trim().parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    Ok([CALL, DECIDE, COMMIT]
+        .into_iter()
+        .map(|name| {
+            (
+                name,
+                (
+                    value(format!("{name}_sum ")),
+                    value(format!("{name}_count ")),
+                ),
+            )
+        })
+        .collect())
 }
 
 /// `count` calls spread over `clients` concurrently; latencies in µs.

@@ -569,10 +569,7 @@ impl Store for SqlStore {
     }
 
     async fn insert_decisions(&self, records: &[DecisionRecord]) -> Result<()> {
-        let mut tx = self.writer.begin().await?;
-        crate::sql_audit::insert_decision_rows(&mut tx, self.dialect(), records).await?;
-        tx.commit().await?;
-        Ok(())
+        self.insert_decision_rows(records).await
     }
 
     async fn recent_decisions(&self, tenant: Uuid, limit: u32) -> Result<Vec<DecisionRecord>> {

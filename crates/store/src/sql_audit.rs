@@ -5,92 +5,162 @@ use std::collections::HashMap;
 use sqlx::Row;
 
 use sentinel_core::DecisionRecord;
-use sqlx::{Any, Transaction};
 
 use crate::filters::{Bind, Conditions};
 use crate::rows::{self, millis};
 use crate::sql::{bind_all, placeholders};
 use crate::{AuditFilter, AuditRecord, Dialect, Result, SqlStore, StoreError, StoredCheckpoint};
 
-/// Inserts decision log rows inside `tx`, as multi-row INSERTs.
-pub(crate) async fn insert_decision_rows(
-    tx: &mut Transaction<'_, Any>,
-    dialect: Dialect,
-    records: &[DecisionRecord],
-) -> Result<()> {
+/// One SQL statement and the values for its placeholders.
+type Statement = (String, Vec<Bind>);
+
+/// Multi-row INSERTs of decision log rows: one statement per chunk rather than per row keeps a
+/// large group commit cheap (well inside both dialects' bound-parameter limits).
+fn decision_inserts(dialect: Dialect, records: &[DecisionRecord]) -> Vec<Statement> {
     let json = |v: &serde_json::Value| Bind::Text(v.to_string());
-    for chunk in records.chunks(50) {
+    records
+        .chunks(50)
+        .map(|chunk| {
+            let sql = format!(
+                "INSERT INTO decisions (id, tenant_id, agent, tool, outcome, revision, input, \
+                 result, created_at, duration_us) VALUES {}",
+                placeholders(dialect, chunk.len(), 10)
+            );
+            let mut binds = Vec::with_capacity(chunk.len() * 10);
+            for r in chunk {
+                binds.extend([
+                    Bind::Text(r.decision_id.to_string()),
+                    Bind::Text(r.tenant_id.to_string()),
+                    Bind::Text(r.agent.clone()),
+                    Bind::Text(r.tool.clone()),
+                    Bind::Text(r.outcome.clone()),
+                    Bind::Text(r.revision.clone()),
+                    json(&r.input),
+                    json(&r.result),
+                    Bind::Int(millis(r.timestamp)),
+                    Bind::Int(r.duration_us as i64),
+                ]);
+            }
+            (sql, binds)
+        })
+        .collect()
+}
+
+/// The INSERTs of one audit batch: entries, new tree hashes, and the decision records that
+/// commit with them.
+fn audit_inserts(
+    dialect: Dialect,
+    records: &[AuditRecord],
+    hashes: &[(u64, [u8; 32])],
+    decisions: &[DecisionRecord],
+) -> Vec<Statement> {
+    let mut statements = Vec::new();
+    for chunk in records.chunks(100) {
         let sql = format!(
-            "INSERT INTO decisions (id, tenant_id, agent, tool, outcome, revision, input, result, \
-             created_at, duration_us) VALUES {}",
-            placeholders(dialect, chunk.len(), 10)
+            "INSERT INTO audit_entries (seq, tenant_id, kind, agent, tool, outcome, created_at, \
+             entry, leaf_hash) VALUES {}",
+            placeholders(dialect, chunk.len(), 9)
         );
-        let mut binds = Vec::with_capacity(chunk.len() * 10);
+        let mut binds = Vec::with_capacity(chunk.len() * 9);
         for r in chunk {
             binds.extend([
-                Bind::Text(r.decision_id.to_string()),
-                Bind::Text(r.tenant_id.to_string()),
-                Bind::Text(r.agent.clone()),
-                Bind::Text(r.tool.clone()),
-                Bind::Text(r.outcome.clone()),
-                Bind::Text(r.revision.clone()),
-                json(&r.input),
-                json(&r.result),
-                Bind::Int(millis(r.timestamp)),
-                Bind::Int(r.duration_us as i64),
+                Bind::Int(r.seq as i64),
+                Bind::OptText(r.tenant_id.map(|t| t.to_string())),
+                Bind::Text(r.kind.clone()),
+                Bind::OptText(r.agent.clone()),
+                Bind::OptText(r.tool.clone()),
+                Bind::OptText(r.outcome.clone()),
+                Bind::Int(millis(r.created_at)),
+                Bind::Text(r.entry.clone()),
+                Bind::Text(hex::encode(r.leaf_hash)),
             ]);
         }
-        bind_all(sqlx::query(&sql), binds)
-            .execute(&mut **tx)
-            .await?;
+        statements.push((sql, binds));
     }
-    Ok(())
+    for chunk in hashes.chunks(400) {
+        let sql = format!(
+            "INSERT INTO audit_hashes (idx, hash) VALUES {}",
+            placeholders(dialect, chunk.len(), 2)
+        );
+        let mut binds = Vec::with_capacity(chunk.len() * 2);
+        for (idx, hash) in chunk {
+            binds.extend([Bind::Int(*idx as i64), Bind::Text(hex::encode(hash))]);
+        }
+        statements.push((sql, binds));
+    }
+    statements.extend(decision_inserts(dialect, decisions));
+    statements
+}
+
+/// The writer connection while a hand-written transaction may be open on it: unless the
+/// transaction ended (committed or rolled back), it is closed when dropped — which makes SQLite
+/// roll back — instead of going back to the pool mid-transaction (a cancelled write, say).
+struct OpenUntilCommitted(Option<sqlx::pool::PoolConnection<sqlx::Any>>);
+
+impl Drop for OpenUntilCommitted {
+    fn drop(&mut self) {
+        if let Some(conn) = &mut self.0 {
+            conn.close_on_drop();
+        }
+    }
 }
 
 impl SqlStore {
+    /// Runs `statements` as one transaction. On SQLite that is one trip to the connection's
+    /// worker thread (the statements, between `BEGIN IMMEDIATE` and `COMMIT`, as one string)
+    /// instead of one per statement: an audit commit at low load is a handful of statements,
+    /// and each trip is a thread wake-up on the path of every decision waiting for it.
+    pub(crate) async fn write_all(&self, statements: Vec<Statement>) -> Result<()> {
+        if statements.is_empty() {
+            return Ok(());
+        }
+        if self.dialect() == Dialect::Sqlite {
+            let mut sql = String::from("BEGIN IMMEDIATE;\n");
+            let mut binds = Vec::new();
+            for (statement, values) in statements {
+                sql.push_str(&statement);
+                sql.push_str(";\n");
+                binds.extend(values);
+            }
+            sql.push_str("COMMIT;");
+            let mut conn = OpenUntilCommitted(Some(self.writer().acquire().await?));
+            let c = conn.0.as_mut().expect("held until the end");
+            if let Err(e) = bind_all(sqlx::query(&sql), binds).execute(&mut **c).await {
+                // A statement (or the commit) failed with the transaction open: end it, so the
+                // connection goes back to the pool clean. Nothing of it was committed.
+                match sqlx::query("ROLLBACK").execute(&mut **c).await {
+                    Ok(_) => drop(conn.0.take()),
+                    // Closed on drop instead, which rolls back.
+                    Err(rollback) => {
+                        tracing::warn!(error = %rollback, "rollback after a failed write failed")
+                    }
+                }
+                return Err(e.into());
+            }
+            drop(conn.0.take());
+            return Ok(());
+        }
+        let mut tx = self.writer().begin().await?;
+        for (sql, binds) in statements {
+            bind_all(sqlx::query(&sql), binds).execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub(crate) async fn insert_decision_rows(&self, records: &[DecisionRecord]) -> Result<()> {
+        self.write_all(decision_inserts(self.dialect(), records))
+            .await
+    }
+
     pub(crate) async fn append_audit_rows(
         &self,
         records: &[AuditRecord],
         hashes: &[(u64, [u8; 32])],
         decisions: &[DecisionRecord],
     ) -> Result<()> {
-        // Multi-row INSERTs: one statement per chunk rather than per row keeps a large group
-        // commit cheap (well inside both dialects' bound-parameter limits).
-        let mut tx = self.writer().begin().await?;
-        for chunk in records.chunks(100) {
-            let sql = format!(
-                "INSERT INTO audit_entries (seq, tenant_id, kind, agent, tool, outcome, created_at, entry, leaf_hash) VALUES {}",
-                placeholders(self.dialect(), chunk.len(), 9)
-            );
-            let mut q = sqlx::query(&sql);
-            for r in chunk {
-                q = q
-                    .bind(r.seq as i64)
-                    .bind(r.tenant_id.map(|t| t.to_string()))
-                    .bind(r.kind.clone())
-                    .bind(r.agent.clone())
-                    .bind(r.tool.clone())
-                    .bind(r.outcome.clone())
-                    .bind(millis(r.created_at))
-                    .bind(r.entry.clone())
-                    .bind(hex::encode(r.leaf_hash));
-            }
-            q.execute(&mut *tx).await?;
-        }
-        for chunk in hashes.chunks(400) {
-            let sql = format!(
-                "INSERT INTO audit_hashes (idx, hash) VALUES {}",
-                placeholders(self.dialect(), chunk.len(), 2)
-            );
-            let mut q = sqlx::query(&sql);
-            for (idx, hash) in chunk {
-                q = q.bind(*idx as i64).bind(hex::encode(hash));
-            }
-            q.execute(&mut *tx).await?;
-        }
-        insert_decision_rows(&mut tx, self.dialect(), decisions).await?;
-        tx.commit().await?;
-        Ok(())
+        self.write_all(audit_inserts(self.dialect(), records, hashes, decisions))
+            .await
     }
 
     pub(crate) async fn audit_count(&self) -> Result<u64> {
