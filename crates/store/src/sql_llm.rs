@@ -11,36 +11,38 @@ use crate::{Result, SqlStore};
 
 impl SqlStore {
     pub(crate) async fn insert_llm_usage_rows(&self, rows: &[LlmUsage]) -> Result<()> {
-        let mut tx = self.writer().begin().await?;
-        // Multi-row INSERTs, as for the audit log: a batch is a few statements, not one per row.
-        for chunk in rows.chunks(50) {
-            let sql = format!(
-                "INSERT INTO llm_usage (id, tenant_id, agent, model, deployment, endpoint, \
-                 prompt_tokens, completion_tokens, cost_micros, status, latency_ms, created_at) \
-                 VALUES {}",
-                placeholders(self.dialect(), chunk.len(), 12)
-            );
-            let mut binds = Vec::with_capacity(chunk.len() * 12);
-            for r in chunk {
-                binds.extend([
-                    Bind::Text(r.id.to_string()),
-                    Bind::Text(r.tenant_id.to_string()),
-                    Bind::Text(r.agent.clone()),
-                    Bind::Text(r.model.clone()),
-                    Bind::Text(r.deployment.clone()),
-                    Bind::Text(r.endpoint.clone()),
-                    Bind::Int(r.prompt_tokens as i64),
-                    Bind::Int(r.completion_tokens as i64),
-                    Bind::Int(r.cost_micros as i64),
-                    Bind::Int(r.status as i64),
-                    Bind::Int(r.latency_ms as i64),
-                    Bind::Int(millis(r.created_at)),
-                ]);
-            }
-            bind_all(sqlx::query(&sql), binds).execute(&mut *tx).await?;
-        }
-        tx.commit().await?;
-        Ok(())
+        // Multi-row INSERTs, as for the audit log: a batch is a few statements, not one per row,
+        // written as one transaction (one trip to SQLite's worker thread).
+        let statements = rows
+            .chunks(50)
+            .map(|chunk| {
+                let sql = format!(
+                    "INSERT INTO llm_usage (id, tenant_id, agent, model, deployment, endpoint, \
+                     prompt_tokens, completion_tokens, cost_micros, status, latency_ms, \
+                     created_at) VALUES {}",
+                    placeholders(self.dialect(), chunk.len(), 12)
+                );
+                let mut binds = Vec::with_capacity(chunk.len() * 12);
+                for r in chunk {
+                    binds.extend([
+                        Bind::Text(r.id.to_string()),
+                        Bind::Text(r.tenant_id.to_string()),
+                        Bind::Text(r.agent.clone()),
+                        Bind::Text(r.model.clone()),
+                        Bind::Text(r.deployment.clone()),
+                        Bind::Text(r.endpoint.clone()),
+                        Bind::Int(r.prompt_tokens as i64),
+                        Bind::Int(r.completion_tokens as i64),
+                        Bind::Int(r.cost_micros as i64),
+                        Bind::Int(r.status as i64),
+                        Bind::Int(r.latency_ms as i64),
+                        Bind::Int(millis(r.created_at)),
+                    ]);
+                }
+                (sql, binds)
+            })
+            .collect();
+        self.write_all(statements).await
     }
 
     pub(crate) async fn llm_usage_report(
