@@ -41,6 +41,7 @@ on_both_backends!(
     webhooks_crud_and_isolation,
     deliveries_queue_retry_and_log,
     llm_usage_batches_are_written_whole,
+    a_cancelled_audit_write_leaves_no_transaction_open,
 );
 
 fn tenant(slug: &str) -> Tenant {
@@ -741,4 +742,61 @@ async fn llm_usage_batches_are_written_whole(store: Arc<dyn Store>, _url: String
     assert_eq!(report[0].requests, 120);
     assert_eq!(report[0].prompt_tokens, (0..120).sum::<u64>());
     assert_eq!(report[0].completion_tokens, 2 * (0..120).sum::<u64>());
+}
+
+/// An audit batch of `rows` entries from `first` on (no tree hashes: the store does not check
+/// the tree, the audit writer does).
+fn audit_batch(first: u64, rows: u64) -> Vec<sentinel_store::AuditRecord> {
+    (first..first + rows)
+        .map(|seq| sentinel_store::AuditRecord {
+            seq,
+            tenant_id: None,
+            kind: "decision".into(),
+            agent: Some("bot".into()),
+            tool: Some("query_metrics".into()),
+            outcome: Some("allow".into()),
+            created_at: ids::now(),
+            entry: format!("{{\"seq\":{seq},\"pad\":\"{}\"}}", "x".repeat(1000)),
+            leaf_hash: [seq as u8; 32],
+        })
+        .collect()
+}
+
+/// A write abandoned part way (its future dropped: a cancelled request, a timeout) must not
+/// leave its transaction open on a pooled connection: the next write would run inside it, or
+/// fail to begin. Each abandoned write is followed by one that must commit and be readable
+/// from another connection. Where the drop lands varies from run to run; the invariant holds
+/// wherever it does.
+async fn a_cancelled_audit_write_leaves_no_transaction_open(store: Arc<dyn Store>, _url: String) {
+    let mut next = 0u64;
+    let mut abandoned = 0;
+    for i in 0..40u64 {
+        let batch = audit_batch(next, 300);
+        next += 300;
+        let write = store.append_audit(&batch, &[], &[]);
+        if tokio::time::timeout(std::time::Duration::from_micros(i * 50), write)
+            .await
+            .is_err()
+        {
+            abandoned += 1;
+        }
+        let batch = audit_batch(next, 1);
+        next += 1;
+        store
+            .append_audit(&batch, &[], &[])
+            .await
+            .unwrap_or_else(|e| panic!("the write after abandoned write {i} failed: {e}"));
+        let size = store.audit_size().await.unwrap();
+        assert!(
+            size >= (i + 1),
+            "committed writes are visible: {size} after {i}"
+        );
+        let last = store.audit_entry(next - 1).await.unwrap();
+        assert!(
+            last.is_some(),
+            "entry {} is visible from another connection",
+            next - 1
+        );
+    }
+    assert!(abandoned > 0, "some writes were abandoned part way");
 }
