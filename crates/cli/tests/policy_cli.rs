@@ -300,6 +300,35 @@ fn kill_restore_simulate_shadow_and_the_decision_log() {
     let log = ok(run(&server, &["decisions", "-t", "acme", "--limit", "10"]));
     assert!(log.starts_with("TIMESTAMP"), "{log}");
     assert!(log.contains("kill switch (agent sre-bot)"), "{log}");
+    // One of them by its id, whole.
+    let newest: Value = serde_json::from_str(&ok(run(
+        &server,
+        &["decisions", "-t", "acme", "--limit", "1", "-o", "json"],
+    )))
+    .unwrap();
+    let id = newest[0]["decision_id"].as_str().unwrap();
+    let one: Value = serde_json::from_str(&ok(run(
+        &server,
+        &["decisions", "-t", "acme", "--id", id, "-o", "json"],
+    )))
+    .unwrap();
+    assert_eq!(one, newest[0]);
+    let missing = run(
+        &server,
+        &[
+            "decisions",
+            "-t",
+            "acme",
+            "--id",
+            "0195a3c0-0000-7000-8000-000000000000",
+        ],
+    );
+    assert!(!missing.status.success());
+    assert!(
+        common::stderr(&missing).contains("not found"),
+        "{}",
+        common::stderr(&missing)
+    );
 
     // Simulate a change freeze on diagnostics against that history.
     let candidate = dir.path().join("candidate");
