@@ -72,7 +72,8 @@ fn conflict(code: &'static str, detail: impl Into<String>) -> ApiError {
     ApiError::new(StatusCode::CONFLICT, code, detail)
 }
 
-/// The decision log is written just behind the answer; give it a moment.
+/// With strict audit a decision's record is committed before its answer; without it, the
+/// record is written just behind the answer: give it a moment.
 async fn find_decision(state: &AppState, id: Uuid) -> ApiResult<DecisionRecord> {
     for _ in 0..20 {
         if let Some(d) = state.store.decision(id).await? {
