@@ -21,6 +21,7 @@ const SERVER_ENV: &[&str] = &[
     "policy_evaluator",
     "audit_origin",
     "audit_strict",
+    "audit_journal",
     "approval_ttl_seconds",
     "grant_ttl_seconds",
     "public_url",

@@ -34,6 +34,10 @@ pub struct Config {
     pub audit_origin: String,
     /// Answer a decision only once its audit entry is durable.
     pub audit_strict: bool,
+    /// On SQLite: make audit batches durable in a journal beside the database (one write and
+    /// one `fdatasync`) and apply them to the tables behind it, instead of waiting for each
+    /// SQLite commit's own fsync. Ignored on PostgreSQL.
+    pub audit_journal: bool,
     /// How long a held action waits for an operator before it expires (policy can say
     /// otherwise per tool).
     pub approval_ttl_seconds: u64,
@@ -77,6 +81,7 @@ impl Default for Config {
             policy_evaluator: sentinel_policy::Evaluator::Auto,
             audit_origin: "sentinel.local/audit".into(),
             audit_strict: true,
+            audit_journal: true,
             approval_ttl_seconds: 15 * 60,
             grant_ttl_seconds: 10 * 60,
             public_url: None,

@@ -38,7 +38,9 @@ impl AppState {
     /// Opens the configured store (creating the data directory) and builds the state.
     pub async fn open(config: &Config) -> anyhow::Result<AppState> {
         crate::bootstrap::create_data_dir(&config.data_dir)?;
-        let store = sentinel_store::open(&config.database_url()).await?;
+        let mut options = sentinel_store::StoreOptions::default();
+        options.audit_journal = config.audit_journal;
+        let store = sentinel_store::open_with(&config.database_url(), options).await?;
         AppState::new(store, config.clone()).await
     }
 

@@ -392,10 +392,19 @@ async fn answers_wait_for_their_audit_entry_and_are_withheld_without_one() {
         .expect("the entry the decision names");
     assert_eq!(entry["entry"]["details"]["decision_id"], d["decision_id"]);
 
-    // From now on every audit append fails (the disk "fills up").
+    // From now on the audit tables refuse every write (the disk "fills up"). A batch already in
+    // the audit journal is in the log; once the journal's applier has met the refusal, every
+    // new append is refused with its reason, so within a few requests one must be withheld.
     common::fail_inserts(&url, "audit_entries", "no_audit", "the disk is full").await;
-    let asked = g.mock.requests().len();
-    let (status, body) = g.chat(&g.key, hello("mock-small", "after")).await;
+    let (mut status, mut body, mut asked) = (0, Value::Null, 0);
+    for _ in 0..50 {
+        asked = g.mock.requests().len();
+        (status, body) = g.chat(&g.key, hello("mock-small", "after")).await;
+        if status != 200 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"]["code"], "audit_unavailable");
     let message = body["error"]["message"].as_str().unwrap();

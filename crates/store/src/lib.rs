@@ -14,8 +14,10 @@
 //! ```
 
 mod audit;
+mod audit_journal;
 mod error;
 mod filters;
+mod journaled;
 mod listen;
 mod open;
 mod rows;
@@ -31,7 +33,7 @@ pub use audit::{AuditFilter, AuditRecord, StoredCheckpoint};
 pub use error::StoreError;
 pub use filters::{AgentFilter, ApprovalFilter, ToolFilter};
 pub use listen::{ChangeListener, CHANNEL as CHANGE_CHANNEL};
-pub use open::{open, redact_url, Dialect};
+pub use open::{open, open_with, redact_url, Dialect, StoreOptions};
 pub use sql::SqlStore;
 pub use traits::Store;
 

@@ -1,10 +1,12 @@
 //! Opening a store from a URL, with the connection settings each dialect needs.
 
+use std::path::PathBuf;
 use std::{str::FromStr, sync::Arc, time::Duration};
 
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::Executor;
 
+use crate::journaled::Journal;
 use crate::{SqlStore, Store, StoreError};
 
 /// The SQL dialect behind a store.
@@ -29,15 +31,62 @@ impl Dialect {
     }
 }
 
+/// How a store is opened.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct StoreOptions {
+    /// On a SQLite file: make audit appends durable in a journal beside the database and apply
+    /// them to the tables behind it (see the `journaled` module). Off, every audit commit waits
+    /// for SQLite's own fsync. No effect on PostgreSQL.
+    pub audit_journal: bool,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        StoreOptions {
+            audit_journal: true,
+        }
+    }
+}
+
 /// Opens the database at `url`, creating it (SQLite) and applying migrations.
 pub async fn open(url: &str) -> Result<Arc<dyn Store>, StoreError> {
-    Ok(Arc::new(SqlStore::connect(url).await?))
+    open_with(url, StoreOptions::default()).await
+}
+
+/// [`open`] with options.
+pub async fn open_with(url: &str, options: StoreOptions) -> Result<Arc<dyn Store>, StoreError> {
+    Ok(Arc::new(SqlStore::connect_with(url, options).await?))
+}
+
+/// The file a SQLite URL names, unless it is an in-memory database.
+fn sqlite_file(url: &str) -> Option<PathBuf> {
+    let rest = url
+        .strip_prefix("sqlite://")
+        .or_else(|| url.strip_prefix("sqlite:"))?;
+    let (path, query) = rest.split_once('?').unwrap_or((rest, ""));
+    if path.is_empty() || path == ":memory:" || query.contains("mode=memory") {
+        return None;
+    }
+    Some(PathBuf::from(path))
 }
 
 impl SqlStore {
     pub async fn connect(url: &str) -> Result<SqlStore, StoreError> {
+        SqlStore::connect_with(url, StoreOptions::default()).await
+    }
+
+    pub async fn connect_with(
+        url: &str,
+        store_options: StoreOptions,
+    ) -> Result<SqlStore, StoreError> {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::of_url(url)?;
+        let journaled_file = match dialect {
+            Dialect::Sqlite if store_options.audit_journal => sqlite_file(url),
+            _ => None,
+        };
+        let fresh = journaled_file.as_ref().is_some_and(|f| !f.exists());
         let url = match dialect {
             // `mode=rwc` creates the file on first start.
             Dialect::Sqlite if !url.contains("mode=") => {
@@ -69,7 +118,14 @@ impl SqlStore {
             .run(&writer)
             .await
             .map_err(|e| StoreError::Migration(e.to_string()))?;
-        Ok(SqlStore::new(pool, writer, dialect))
+        let store = SqlStore::new(pool, writer, dialect);
+        match journaled_file {
+            Some(file) => {
+                let journal = Journal::open(&store, &file, fresh).await?;
+                Ok(store.with_journal(journal))
+            }
+            None => Ok(store),
+        }
     }
 }
 
@@ -115,6 +171,20 @@ pub fn redact_url(url: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sqlite_urls_name_their_file_unless_in_memory() {
+        use std::path::PathBuf;
+        let file = |u| super::sqlite_file(u);
+        assert_eq!(
+            file("sqlite:///var/x/s.db?mode=rwc"),
+            Some(PathBuf::from("/var/x/s.db"))
+        );
+        assert_eq!(file("sqlite://data/s.db"), Some(PathBuf::from("data/s.db")));
+        assert_eq!(file("sqlite:s.db"), Some(PathBuf::from("s.db")));
+        assert_eq!(file("sqlite::memory:"), None);
+        assert_eq!(file("sqlite://x.db?mode=memory&cache=shared"), None);
+    }
+
     #[test]
     fn passwords_never_reach_messages() {
         let r = super::redact_url("postgres://bob:hunter2@db:5432/x");

@@ -9,6 +9,7 @@ use time::OffsetDateTime;
 use uuid::Uuid;
 
 use crate::filters::{Bind, Conditions};
+use crate::journaled::Journal;
 use crate::rows::{self, enum_text, millis};
 use crate::{
     AgentFilter, ApprovalFilter, AuditFilter, AuditRecord, Dialect, Result, Store, StoreError,
@@ -26,6 +27,8 @@ pub struct SqlStore {
     /// and `database is locked` after `busy_timeout`). On PostgreSQL the same pool as reads.
     writer: AnyPool,
     dialect: Dialect,
+    /// Where audit appends are made durable first (SQLite files; see [`crate::journaled`]).
+    journal: Journal,
 }
 
 type AnyQuery<'q> = Query<'q, Any, AnyArguments<'q>>;
@@ -74,6 +77,20 @@ impl SqlStore {
             pool,
             writer,
             dialect,
+            journal: Journal::Off,
+        }
+    }
+
+    pub(crate) fn with_journal(self, journal: Journal) -> Self {
+        SqlStore { journal, ..self }
+    }
+
+    /// Before reading the audit or decision logs: waits until the tables hold every audit
+    /// batch already durable in the journal, so that what was answered can be read back.
+    async fn audit_caught_up(&self) -> Result<()> {
+        match &self.journal {
+            Journal::On(journal) => journal.caught_up().await,
+            Journal::Off | Journal::HeldElsewhere(_) => Ok(()),
         }
     }
 
@@ -573,6 +590,7 @@ impl Store for SqlStore {
     }
 
     async fn recent_decisions(&self, tenant: Uuid, limit: u32) -> Result<Vec<DecisionRecord>> {
+        self.audit_caught_up().await?;
         let rows = bind_all(
             sqlx::query("SELECT * FROM decisions WHERE tenant_id = $1 ORDER BY id DESC LIMIT $2"),
             vec![id(tenant), Bind::Int(limit as i64)],
@@ -588,18 +606,29 @@ impl Store for SqlStore {
         hashes: &[(u64, [u8; 32])],
         decisions: &[DecisionRecord],
     ) -> Result<()> {
-        self.append_audit_rows(records, hashes, decisions).await
+        match &self.journal {
+            Journal::On(journal) => journal.append(records, hashes, decisions).await,
+            Journal::Off => self.append_audit_rows(records, hashes, decisions).await,
+            Journal::HeldElsewhere(path) => Err(StoreError::Unavailable(format!(
+                "another store holds this database's audit journal ({}): one Sentinel server \
+                 per SQLite database; several nodes share PostgreSQL instead",
+                path.display()
+            ))),
+        }
     }
 
     async fn audit_size(&self) -> Result<u64> {
+        self.audit_caught_up().await?;
         self.audit_count().await
     }
 
     async fn audit_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>> {
+        self.audit_caught_up().await?;
         self.read_audit_hashes(indexes).await
     }
 
     async fn audit_entry(&self, seq: u64) -> Result<Option<AuditRecord>> {
+        self.audit_caught_up().await?;
         self.read_audit_entry(seq).await
     }
 
@@ -609,6 +638,7 @@ impl Store for SqlStore {
         after: Option<u64>,
         limit: u32,
     ) -> Result<Vec<AuditRecord>> {
+        self.audit_caught_up().await?;
         self.read_audit_entries(filter, after, limit).await
     }
 
@@ -625,6 +655,7 @@ impl Store for SqlStore {
     }
 
     async fn decision(&self, decision: Uuid) -> Result<Option<DecisionRecord>> {
+        self.audit_caught_up().await?;
         self.fetch_optional(
             "SELECT * FROM decisions WHERE id = $1",
             vec![id(decision)],

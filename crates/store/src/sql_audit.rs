@@ -12,7 +12,18 @@ use crate::sql::{bind_all, placeholders};
 use crate::{AuditFilter, AuditRecord, Dialect, Result, SqlStore, StoreError, StoredCheckpoint};
 
 /// One SQL statement and the values for its placeholders.
-type Statement = (String, Vec<Bind>);
+pub(crate) type Statement = (String, Vec<Bind>);
+
+/// Whether a write waits for the disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Sync {
+    /// The commit is durable when the write returns (SQLite `synchronous = FULL`).
+    Full,
+    /// On SQLite, the commit survives the process being killed but not the machine losing
+    /// power (`synchronous = NORMAL`: the WAL is synced at checkpoints). Only for writes that
+    /// are durable elsewhere already: the audit journal's batches.
+    Deferred,
+}
 
 /// Multi-row INSERTs of decision log rows: one statement per chunk rather than per row keeps a
 /// large group commit cheap (well inside both dialects' bound-parameter limits).
@@ -48,7 +59,7 @@ fn decision_inserts(dialect: Dialect, records: &[DecisionRecord]) -> Vec<Stateme
 
 /// The INSERTs of one audit batch: entries, new tree hashes, and the decision records that
 /// commit with them.
-fn audit_inserts(
+pub(crate) fn audit_inserts(
     dialect: Dialect,
     records: &[AuditRecord],
     hashes: &[(u64, [u8; 32])],
@@ -110,12 +121,21 @@ impl SqlStore {
     /// worker thread (the statements, between `BEGIN IMMEDIATE` and `COMMIT`, as one string)
     /// instead of one per statement: an audit commit at low load is a handful of statements,
     /// and each trip is a thread wake-up on the path of every decision waiting for it.
-    pub(crate) async fn write_all(&self, statements: Vec<Statement>) -> Result<()> {
+    pub(crate) async fn write_all(&self, statements: Vec<Statement>, sync: Sync) -> Result<()> {
         if statements.is_empty() {
             return Ok(());
         }
         if self.dialect() == Dialect::Sqlite {
-            let mut sql = String::from("BEGIN IMMEDIATE;\n");
+            // The connection is the store's one writer: it is back to FULL before anyone else
+            // writes on it, or closed.
+            let (before, after) = match sync {
+                Sync::Full => ("", ""),
+                Sync::Deferred => (
+                    "PRAGMA synchronous = NORMAL;\n",
+                    "\nPRAGMA synchronous = FULL;",
+                ),
+            };
+            let mut sql = format!("{before}BEGIN IMMEDIATE;\n");
             let mut binds = Vec::new();
             for (statement, values) in statements {
                 sql.push_str(&statement);
@@ -123,12 +143,16 @@ impl SqlStore {
                 binds.extend(values);
             }
             sql.push_str("COMMIT;");
+            sql.push_str(after);
             let mut conn = OpenUntilCommitted(Some(self.writer().acquire().await?));
             let c = conn.0.as_mut().expect("held until the end");
             if let Err(e) = bind_all(sqlx::query(&sql), binds).execute(&mut **c).await {
                 // A statement (or the commit) failed with the transaction open: end it, so the
                 // connection goes back to the pool clean. Nothing of it was committed.
-                match sqlx::query("ROLLBACK").execute(&mut **c).await {
+                match sqlx::query("ROLLBACK; PRAGMA synchronous = FULL;")
+                    .execute(&mut **c)
+                    .await
+                {
                     Ok(_) => drop(conn.0.take()),
                     // Closed on drop instead, which rolls back.
                     Err(rollback) => {
@@ -149,7 +173,7 @@ impl SqlStore {
     }
 
     pub(crate) async fn insert_decision_rows(&self, records: &[DecisionRecord]) -> Result<()> {
-        self.write_all(decision_inserts(self.dialect(), records))
+        self.write_all(decision_inserts(self.dialect(), records), Sync::Full)
             .await
     }
 
@@ -159,8 +183,11 @@ impl SqlStore {
         hashes: &[(u64, [u8; 32])],
         decisions: &[DecisionRecord],
     ) -> Result<()> {
-        self.write_all(audit_inserts(self.dialect(), records, hashes, decisions))
-            .await
+        self.write_all(
+            audit_inserts(self.dialect(), records, hashes, decisions),
+            Sync::Full,
+        )
+        .await
     }
 
     pub(crate) async fn audit_count(&self) -> Result<u64> {

@@ -42,7 +42,8 @@ impl SqlStore {
                 (sql, binds)
             })
             .collect();
-        self.write_all(statements).await
+        self.write_all(statements, crate::sql_audit::Sync::Full)
+            .await
     }
 
     pub(crate) async fn llm_usage_report(

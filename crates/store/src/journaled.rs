@@ -1,0 +1,445 @@
+//! Audit appends on the embedded (SQLite) store: durable in the audit journal first, then
+//! applied to the tables by a task of their own.
+//!
+//! [`AuditJournal::append`] answers once the batch is in the journal (one write and one
+//! `fdatasync`, see [`crate::audit_journal`]): that is when the pipeline may let the action
+//! run. The applier writes the batches into the tables behind it, several at a time and without
+//! waiting for SQLite's own fsync, except every [`FULL_EVERY`] bytes, after which the journal
+//! may reuse its space. Reads of the audit and decision logs wait until the tables hold every
+//! batch that was durable when they were asked ([`AuditJournal::caught_up`]), so a client that
+//! got a decision finds it in both logs. On start, batches the tables lack are replayed.
+//!
+//! While the tables refuse the applier's writes (a full disk, say), new appends are refused with
+//! the tables' reason: the log fails closed instead of running ahead of what can be read back.
+//! A decision record the decisions table refuses does not stop the audit log: the entries are
+//! applied without it and the record is retried on its own.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use sentinel_core::DecisionRecord;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use tokio::sync::{mpsc, watch};
+use uuid::Uuid;
+
+use crate::audit_journal::{JournalFiles, OpenError, SWITCH_AT};
+use crate::sql_audit::{audit_inserts, Sync};
+use crate::{AuditRecord, Result, SqlStore, StoreError};
+
+/// After this many journaled bytes are applied, one apply waits for SQLite's fsync: everything
+/// applied before it is then durable in the database and the journal may write over it.
+const FULL_EVERY: u64 = SWITCH_AT / 2;
+/// Batches waiting for the applier at most; an append waits for room (backpressure).
+const QUEUE: usize = 256;
+/// Batches the applier writes as one transaction at most.
+const APPLY_MANY: usize = 64;
+/// How long a read waits for the tables to catch up before it is refused.
+const CATCH_UP_LIMIT: Duration = Duration::from_secs(10);
+const RETRY_FIRST: Duration = Duration::from_millis(50);
+const RETRY_MAX: Duration = Duration::from_secs(5);
+
+/// Whether a store journals its audit appends, and whose journal it is.
+#[derive(Clone)]
+pub(crate) enum Journal {
+    /// Appends go straight into the tables (PostgreSQL, in-memory SQLite, or turned off).
+    Off,
+    On(Arc<AuditJournal>),
+    /// Another store (in this process or another) writes this database's audit log.
+    HeldElsewhere(Arc<PathBuf>),
+}
+
+impl Journal {
+    /// Opens the journal of the SQLite database at `db` and replays what the tables lack.
+    /// `fresh`: the database file was made just now, so old journal files beside it are stale.
+    pub(crate) async fn open(store: &SqlStore, db: &Path, fresh: bool) -> Result<Journal> {
+        let files = match JournalFiles::open(db, fresh) {
+            Ok(files) => files,
+            Err(OpenError::Locked(path)) => return Ok(Journal::HeldElsewhere(Arc::new(path))),
+            Err(OpenError::Io(path, e)) => {
+                return Err(StoreError::Unavailable(format!(
+                    "the audit journal {}: {e}",
+                    path.display()
+                )))
+            }
+        };
+        let size = replay(store, &files).await?;
+        let (applied, _) = watch::channel(Applied {
+            end: size,
+            failure: None,
+        });
+        let progress = Arc::new(Progress {
+            journaled: AtomicU64::new(size),
+            durable_in_db: AtomicU64::new(size),
+            applied,
+        });
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(apply(store.clone(), progress.clone(), rx));
+        Ok(Journal::On(Arc::new(AuditJournal {
+            files: Arc::new(Mutex::new(files)),
+            order: Arc::new(tokio::sync::Mutex::new(())),
+            progress,
+            tx,
+        })))
+    }
+}
+
+pub(crate) struct AuditJournal {
+    files: Arc<Mutex<JournalFiles>>,
+    /// Appends in the order they were asked for, each to the end even if its caller gives up.
+    order: Arc<tokio::sync::Mutex<()>>,
+    progress: Arc<Progress>,
+    tx: mpsc::Sender<Batch>,
+}
+
+struct Progress {
+    /// One past the last entry durable in the journal.
+    journaled: AtomicU64,
+    /// One past the last entry durable in the database itself.
+    durable_in_db: AtomicU64,
+    applied: watch::Sender<Applied>,
+}
+
+#[derive(Clone)]
+struct Applied {
+    /// One past the last entry the tables hold.
+    end: u64,
+    /// Why the tables refuse the applier's writes, while they do.
+    failure: Option<String>,
+}
+
+/// One journaled batch on its way to the tables.
+struct Batch {
+    records: Vec<AuditRecord>,
+    hashes: Vec<(u64, [u8; 32])>,
+    decisions: Vec<DecisionRecord>,
+    bytes: u64,
+}
+
+impl AuditJournal {
+    /// Makes the batch durable in the journal and queues it for the tables.
+    pub(crate) async fn append(
+        &self,
+        records: &[AuditRecord],
+        hashes: &[(u64, [u8; 32])],
+        decisions: &[DecisionRecord],
+    ) -> Result<()> {
+        if let Some(why) = &self.progress.applied.borrow().failure {
+            return Err(StoreError::Unavailable(format!(
+                "the audit log's tables refuse writes: {why}"
+            )));
+        }
+        let (Some(first), Some(last)) = (records.first(), records.last()) else {
+            return Ok(());
+        };
+        let (first, end) = (first.seq, last.seq + 1);
+        let payload =
+            serde_json::to_vec(&Payload::of(records, hashes, decisions)).map_err(|e| {
+                StoreError::Corrupt(format!("an audit batch could not be encoded: {e}"))
+            })?;
+        let batch = Batch {
+            records: records.to_vec(),
+            hashes: hashes.to_vec(),
+            decisions: decisions.to_vec(),
+            bytes: payload.len() as u64,
+        };
+        let turn = self.order.clone().lock_owned().await;
+        let (files, progress, tx) = (self.files.clone(), self.progress.clone(), self.tx.clone());
+        // Once begun, an append runs to its end even if the caller stops waiting: a batch in
+        // the journal is in the log, so the tables must get it too, in order.
+        let task = tokio::spawn(async move {
+            let _turn = turn;
+            let durable_in_db = progress.durable_in_db.load(Ordering::Acquire);
+            let written = tokio::task::spawn_blocking(move || {
+                let mut files = files.lock().unwrap_or_else(|e| e.into_inner());
+                files
+                    .append(first, end, &payload, durable_in_db)
+                    .map_err(|e| format!("the audit journal {}: {e}", files.path().display()))
+            })
+            .await
+            .unwrap_or_else(|e| Err(format!("the audit journal's write stopped: {e}")));
+            written.map_err(StoreError::Unavailable)?;
+            progress.journaled.store(end, Ordering::Release);
+            if tx.send(batch).await.is_err() {
+                tracing::error!("the audit applier has stopped; the journal keeps the batch");
+            }
+            Ok(())
+        });
+        task.await
+            .unwrap_or_else(|e| Err(StoreError::Unavailable(format!("audit append: {e}"))))
+    }
+
+    /// Waits until the tables hold every batch that was durable when this was called.
+    pub(crate) async fn caught_up(&self) -> Result<()> {
+        let target = self.progress.journaled.load(Ordering::Acquire);
+        let mut applied = self.progress.applied.subscribe();
+        let wait = async {
+            loop {
+                {
+                    let now = applied.borrow_and_update();
+                    if now.end >= target {
+                        return Ok(());
+                    }
+                    if let Some(why) = &now.failure {
+                        return Err(StoreError::Unavailable(format!(
+                            "the audit log's tables are behind its journal: {why}"
+                        )));
+                    }
+                }
+                if applied.changed().await.is_err() {
+                    return Err(StoreError::Unavailable(
+                        "the audit applier has stopped".into(),
+                    ));
+                }
+            }
+        };
+        tokio::time::timeout(CATCH_UP_LIMIT, wait)
+            .await
+            .unwrap_or_else(|_| {
+                Err(StoreError::Unavailable(
+                    "the audit log's tables did not catch up with its journal in time".into(),
+                ))
+            })
+    }
+}
+
+/// Writes the journal's batches the tables lack into them; the log's size afterwards.
+async fn replay(store: &SqlStore, files: &JournalFiles) -> Result<u64> {
+    let frames = files.read_all().map_err(|e| {
+        StoreError::Unavailable(format!("the audit journal could not be read: {e}"))
+    })?;
+    let mut size = store.audit_count().await?;
+    let mut replayed = 0u64;
+    for frame in frames {
+        if frame.end <= size {
+            continue; // already in the tables (or a stale frame from an earlier turn)
+        }
+        if frame.first != size {
+            return Err(StoreError::Corrupt(format!(
+                "the audit journal beside the database does not continue its log: the tables \
+                 hold {size} entries and the journal's next batch starts at {}",
+                frame.first
+            )));
+        }
+        let payload: Payload = serde_json::from_slice(&frame.payload).map_err(|e| {
+            StoreError::Corrupt(format!("an audit journal batch could not be read: {e}"))
+        })?;
+        let batch = payload.into_batch()?;
+        let dialect = store.dialect();
+        let all = audit_inserts(dialect, &batch.records, &batch.hashes, &batch.decisions);
+        if let Err(e) = store.write_all(all, Sync::Full).await {
+            tracing::warn!(error = %e, "replaying an audit batch with its decision records failed; replaying the entries alone");
+            let entries = audit_inserts(dialect, &batch.records, &batch.hashes, &[]);
+            store.write_all(entries, Sync::Full).await?;
+        }
+        size = frame.end;
+        replayed += frame.end - frame.first;
+    }
+    if replayed > 0 {
+        tracing::info!(
+            entries = replayed,
+            "replayed audit entries from the journal into the tables"
+        );
+    }
+    Ok(size)
+}
+
+/// The applier: writes journaled batches into the tables, in order.
+async fn apply(store: SqlStore, progress: Arc<Progress>, mut rx: mpsc::Receiver<Batch>) {
+    let mut batches = Vec::with_capacity(APPLY_MANY);
+    let mut since_full = 0u64;
+    let mut held = HeldDecisions::default();
+    loop {
+        tokio::select! {
+            n = rx.recv_many(&mut batches, APPLY_MANY) => {
+                if n == 0 {
+                    break;
+                }
+                let bytes: u64 = batches.iter().map(|b| b.bytes).sum();
+                let end = batches.last().map(|b| b.records.last().map_or(0, |r| r.seq + 1)).unwrap_or(0);
+                let sync = if since_full + bytes >= FULL_EVERY { Sync::Full } else { Sync::Deferred };
+                let mut merged = Batch { records: Vec::new(), hashes: Vec::new(), decisions: Vec::new(), bytes };
+                for b in batches.drain(..) {
+                    merged.records.extend(b.records);
+                    merged.hashes.extend(b.hashes);
+                    merged.decisions.extend(b.decisions);
+                }
+                write_batch(&store, &progress, merged, sync, &mut held).await;
+                progress.applied.send_modify(|a| {
+                    a.end = end;
+                    a.failure = None;
+                });
+                if sync == Sync::Full {
+                    progress.durable_in_db.store(end, Ordering::Release);
+                    since_full = 0;
+                } else {
+                    since_full += bytes;
+                }
+            }
+            _ = held.due(), if held.waiting() => held.retry(&store).await,
+        }
+    }
+}
+
+/// Writes one batch into the tables, retrying until they take its entries.
+async fn write_batch(
+    store: &SqlStore,
+    progress: &Progress,
+    batch: Batch,
+    sync: Sync,
+    held: &mut HeldDecisions,
+) {
+    let dialect = store.dialect();
+    let mut wait = RETRY_FIRST;
+    loop {
+        let all = audit_inserts(dialect, &batch.records, &batch.hashes, &batch.decisions);
+        let Err(error) = store.write_all(all, sync).await else {
+            return;
+        };
+        if !batch.decisions.is_empty() {
+            let entries = audit_inserts(dialect, &batch.records, &batch.hashes, &[]);
+            if store.write_all(entries, sync).await.is_ok() {
+                tracing::warn!(%error, count = batch.decisions.len(), "the decision log refused records; the audit entries were applied, the records are retried");
+                held.hold(batch.decisions);
+                return;
+            }
+        }
+        tracing::error!(%error, entries = batch.records.len(), "the audit log's tables refuse the journal's batch; retrying");
+        progress
+            .applied
+            .send_modify(|a| a.failure = Some(error.to_string()));
+        tokio::time::sleep(wait).await;
+        wait = (wait * 2).min(RETRY_MAX);
+    }
+}
+
+/// Decision records the decisions table refused, retried with backoff until it takes them.
+#[derive(Default)]
+struct HeldDecisions {
+    records: Vec<DecisionRecord>,
+    due: Option<tokio::time::Instant>,
+    wait: Option<Duration>,
+}
+
+impl HeldDecisions {
+    fn hold(&mut self, mut records: Vec<DecisionRecord>) {
+        self.records.append(&mut records);
+        let wait = self.wait.unwrap_or(RETRY_FIRST);
+        self.due
+            .get_or_insert_with(|| tokio::time::Instant::now() + wait);
+    }
+
+    fn waiting(&self) -> bool {
+        !self.records.is_empty()
+    }
+
+    async fn due(&self) {
+        match self.due {
+            Some(at) => tokio::time::sleep_until(at).await,
+            None => std::future::pending().await,
+        }
+    }
+
+    async fn retry(&mut self, store: &SqlStore) {
+        match store.insert_decision_rows(&self.records).await {
+            Ok(()) => *self = HeldDecisions::default(),
+            Err(e) => {
+                let wait = (self.wait.unwrap_or(RETRY_FIRST) * 2).min(RETRY_MAX);
+                tracing::error!(error = %e, count = self.records.len(), "the decision log still refuses records; retrying");
+                self.wait = Some(wait);
+                self.due = Some(tokio::time::Instant::now() + wait);
+            }
+        }
+    }
+}
+
+/// A batch as the journal keeps it.
+#[derive(Serialize, Deserialize)]
+struct Payload {
+    records: Vec<JournaledRecord>,
+    hashes: Vec<(u64, String)>,
+    decisions: Vec<DecisionRecord>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct JournaledRecord {
+    seq: u64,
+    tenant_id: Option<Uuid>,
+    kind: String,
+    agent: Option<String>,
+    tool: Option<String>,
+    outcome: Option<String>,
+    /// Unix milliseconds, as the tables keep it.
+    created_at: i64,
+    entry: String,
+    leaf_hash: String,
+}
+
+impl Payload {
+    fn of(
+        records: &[AuditRecord],
+        hashes: &[(u64, [u8; 32])],
+        decisions: &[DecisionRecord],
+    ) -> Payload {
+        Payload {
+            records: records
+                .iter()
+                .map(|r| JournaledRecord {
+                    seq: r.seq,
+                    tenant_id: r.tenant_id,
+                    kind: r.kind.clone(),
+                    agent: r.agent.clone(),
+                    tool: r.tool.clone(),
+                    outcome: r.outcome.clone(),
+                    created_at: crate::rows::millis(r.created_at),
+                    entry: r.entry.clone(),
+                    leaf_hash: hex::encode(r.leaf_hash),
+                })
+                .collect(),
+            hashes: hashes.iter().map(|(i, h)| (*i, hex::encode(h))).collect(),
+            decisions: decisions.to_vec(),
+        }
+    }
+
+    fn into_batch(self) -> Result<Batch> {
+        let hash = |s: &str| -> Result<[u8; 32]> {
+            hex::decode(s)
+                .ok()
+                .and_then(|v| v.try_into().ok())
+                .ok_or_else(|| StoreError::Corrupt(format!("a journaled hash is not one: {s:?}")))
+        };
+        let records = self
+            .records
+            .into_iter()
+            .map(|r| {
+                Ok(AuditRecord {
+                    seq: r.seq,
+                    tenant_id: r.tenant_id,
+                    kind: r.kind,
+                    agent: r.agent,
+                    tool: r.tool,
+                    outcome: r.outcome,
+                    created_at: OffsetDateTime::from_unix_timestamp_nanos(
+                        r.created_at as i128 * 1_000_000,
+                    )
+                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
+                    leaf_hash: hash(&r.leaf_hash)?,
+                    entry: r.entry,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let hashes = self
+            .hashes
+            .iter()
+            .map(|(i, h)| Ok((*i, hash(h)?)))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(Batch {
+            records,
+            hashes,
+            decisions: self.decisions,
+            bytes: 0,
+        })
+    }
+}
