@@ -32,8 +32,8 @@ const HEADER: usize = 4 + 4 + 8 + 8 + 32;
 pub(crate) const SWITCH_AT: u64 = 4 << 20;
 /// Written with zeros when a file is made, so appends overwrite allocated blocks.
 const PREALLOCATE: u64 = SWITCH_AT + (1 << 20);
-/// The largest payload a frame may claim; anything larger is not a frame.
-const MAX_PAYLOAD: usize = 256 << 20;
+/// The largest payload a frame can hold (its length is a `u32`).
+const MAX_PAYLOAD: usize = u32::MAX as usize;
 
 /// One batch as read back from a file.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +53,10 @@ pub(crate) struct JournalFiles {
     /// One past the last sequence number written into each file this run: the other file may be
     /// written over once the database holds everything up to this durably.
     written_to: [u64; 2],
+    /// Set when a write or an `fdatasync` failed: the kernel may have dropped pages it could
+    /// not write, so no later sync proves anything about them, and a frame may be half there.
+    /// Every append is refused after it, until a restart replays what is durable.
+    broken: Option<String>,
 }
 
 /// Why the journal could not be opened for writing.
@@ -95,23 +99,27 @@ impl JournalFiles {
         let files = [first, open(&paths[1])?];
         for (file, path) in files.iter().zip(&paths) {
             let io = |e| OpenError::Io(path.clone(), e);
-            if discard {
+            if discard && file.metadata().map_err(io)?.len() > 0 {
+                tracing::warn!(journal = %path.display(), "a new database: the audit journal left beside it is discarded");
                 file.set_len(0).map_err(io)?;
             }
             preallocate(file).map_err(io)?;
         }
-        if let Some(dir) = db.parent().filter(|d| !d.as_os_str().is_empty()) {
-            // The files' names must survive a crash too.
-            File::open(dir)
-                .and_then(|d| d.sync_all())
-                .map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
-        }
+        // The files' names must survive a crash too.
+        let dir = match db.parent() {
+            Some(d) if !d.as_os_str().is_empty() => d,
+            _ => Path::new("."),
+        };
+        File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(|e| OpenError::Io(dir.to_path_buf(), e))?;
         Ok(JournalFiles {
             files,
             paths,
             current: 0,
             offset: 0,
             written_to: [0, 0],
+            broken: None,
         })
     }
 
@@ -137,6 +145,20 @@ impl JournalFiles {
         payload: &[u8],
         durable_in_db: u64,
     ) -> io::Result<()> {
+        if let Some(why) = &self.broken {
+            return Err(io::Error::other(format!(
+                "a sync failed earlier ({why}); restart Sentinel to replay the journal"
+            )));
+        }
+        if payload.len() > MAX_PAYLOAD {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                format!(
+                    "an audit batch of {} bytes is larger than a journal frame holds",
+                    payload.len()
+                ),
+            ));
+        }
         let frame = encode_frame(first, end, payload);
         let other = 1 - self.current;
         if self.offset + frame.len() as u64 > SWITCH_AT && self.written_to[other] <= durable_in_db {
@@ -144,8 +166,13 @@ impl JournalFiles {
             self.offset = 0;
         }
         let file = &self.files[self.current];
-        file.write_all_at(&frame, self.offset)?;
-        file.sync_data()?;
+        if let Err(e) = file
+            .write_all_at(&frame, self.offset)
+            .and_then(|()| file.sync_data())
+        {
+            self.broken = Some(e.to_string());
+            return Err(e);
+        }
         self.offset += frame.len() as u64;
         self.written_to[self.current] = end;
         Ok(())
@@ -299,6 +326,19 @@ mod tests {
         let firsts: Vec<u64> = j.read_all().unwrap().iter().map(|f| f.first).collect();
         // The overwritten first frame is gone; stale ones after it remain, below the database.
         assert_eq!(firsts, vec![1, 2, 3, 4, 5, 6, 7]);
+    }
+
+    #[test]
+    fn a_failed_write_refuses_every_later_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut j = journal(&dir);
+        j.append(0, 1, b"kept", 0).unwrap();
+        // A read-only handle in place of the file: the next write fails.
+        j.files[j.current] = File::open(j.path()).unwrap();
+        assert!(j.append(1, 2, b"lost", 0).is_err());
+        j.files[j.current] = OpenOptions::new().write(true).open(j.path()).unwrap();
+        let again = j.append(1, 2, b"again", 0).unwrap_err().to_string();
+        assert!(again.contains("restart Sentinel"), "{again}");
     }
 
     #[test]

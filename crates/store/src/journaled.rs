@@ -26,7 +26,7 @@ use tokio::sync::{mpsc, watch};
 use uuid::Uuid;
 
 use crate::audit_journal::{JournalFiles, OpenError, SWITCH_AT};
-use crate::sql_audit::{audit_inserts, Sync};
+use crate::sql_audit::{audit_inserts, Durability};
 use crate::{AuditRecord, Result, SqlStore, StoreError};
 
 /// After this many journaled bytes are applied, one apply waits for SQLite's fsync: everything
@@ -66,6 +66,7 @@ impl Journal {
             }
         };
         let size = replay(store, &files).await?;
+        make_durable(store).await?;
         let (applied, _) = watch::channel(Applied {
             end: size,
             failure: None,
@@ -146,7 +147,33 @@ impl AuditJournal {
             bytes: payload.len() as u64,
         };
         let turn = self.order.clone().lock_owned().await;
-        let (files, progress, tx) = (self.files.clone(), self.progress.clone(), self.tx.clone());
+        // The journal holds the log in order, without gaps: replay could not mend one.
+        let journaled = self.progress.journaled.load(Ordering::Acquire);
+        if first < journaled {
+            return Err(StoreError::Conflict(format!("audit entry {first}")));
+        }
+        if first > journaled {
+            return Err(StoreError::Unavailable(format!(
+                "audit entry {first} would leave a gap: the log's next entry is {journaled}"
+            )));
+        }
+        // Room for the batch in the applier's queue is taken before anything is written: once
+        // the batch is in the journal, nothing may fail (the caller would sequence it again).
+        let permit =
+            match tokio::time::timeout(CATCH_UP_LIMIT, self.tx.clone().reserve_owned()).await {
+                Ok(Ok(permit)) => permit,
+                Ok(Err(_)) => {
+                    return Err(StoreError::Unavailable(
+                        "the audit log's applier has stopped".into(),
+                    ))
+                }
+                Err(_) => {
+                    return Err(StoreError::Unavailable(
+                        "the audit log's tables are not keeping up with its journal".into(),
+                    ))
+                }
+            };
+        let (files, progress) = (self.files.clone(), self.progress.clone());
         // Once begun, an append runs to its end even if the caller stops waiting: a batch in
         // the journal is in the log, so the tables must get it too, in order.
         let task = tokio::spawn(async move {
@@ -162,9 +189,7 @@ impl AuditJournal {
             .unwrap_or_else(|e| Err(format!("the audit journal's write stopped: {e}")));
             written.map_err(StoreError::Unavailable)?;
             progress.journaled.store(end, Ordering::Release);
-            if tx.send(batch).await.is_err() {
-                tracing::error!("the audit applier has stopped; the journal keeps the batch");
-            }
+            permit.send(batch);
             Ok(())
         });
         task.await
@@ -229,10 +254,10 @@ async fn replay(store: &SqlStore, files: &JournalFiles) -> Result<u64> {
         let batch = payload.into_batch()?;
         let dialect = store.dialect();
         let all = audit_inserts(dialect, &batch.records, &batch.hashes, &batch.decisions);
-        if let Err(e) = store.write_all(all, Sync::Full).await {
+        if let Err(e) = store.write_all(all, Durability::Full).await {
             tracing::warn!(error = %e, "replaying an audit batch with its decision records failed; replaying the entries alone");
             let entries = audit_inserts(dialect, &batch.records, &batch.hashes, &[]);
-            store.write_all(entries, Sync::Full).await?;
+            store.write_all(entries, Durability::Full).await?;
         }
         size = frame.end;
         replayed += frame.end - frame.first;
@@ -244,6 +269,26 @@ async fn replay(store: &SqlStore, files: &JournalFiles) -> Result<u64> {
         );
     }
     Ok(size)
+}
+
+/// Makes everything the tables hold durable in the database file: the journal starts over
+/// from its first file, over batches the last run applied without waiting for SQLite's fsync.
+async fn make_durable(store: &SqlStore) -> Result<()> {
+    use sqlx::Row;
+    // With `synchronous = FULL`, a checkpoint syncs the WAL, copies it into the database and
+    // syncs that; FULL waits (busy handler) for readers on older snapshots.
+    let row = sqlx::query("PRAGMA wal_checkpoint(FULL)")
+        .fetch_one(store.writer())
+        .await?;
+    let busy: i64 = row.try_get(0)?;
+    if busy != 0 {
+        return Err(StoreError::Unavailable(
+            "the database could not be checkpointed before the audit journal is reused: \
+             another connection holds it busy"
+                .into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The applier: writes journaled batches into the tables, in order.
@@ -259,7 +304,7 @@ async fn apply(store: SqlStore, progress: Arc<Progress>, mut rx: mpsc::Receiver<
                 }
                 let bytes: u64 = batches.iter().map(|b| b.bytes).sum();
                 let end = batches.last().map(|b| b.records.last().map_or(0, |r| r.seq + 1)).unwrap_or(0);
-                let sync = if since_full + bytes >= FULL_EVERY { Sync::Full } else { Sync::Deferred };
+                let sync = if since_full + bytes >= FULL_EVERY { Durability::Full } else { Durability::Deferred };
                 let mut merged = Batch { records: Vec::new(), hashes: Vec::new(), decisions: Vec::new(), bytes };
                 for b in batches.drain(..) {
                     merged.records.extend(b.records);
@@ -271,7 +316,7 @@ async fn apply(store: SqlStore, progress: Arc<Progress>, mut rx: mpsc::Receiver<
                     a.end = end;
                     a.failure = None;
                 });
-                if sync == Sync::Full {
+                if sync == Durability::Full {
                     progress.durable_in_db.store(end, Ordering::Release);
                     since_full = 0;
                 } else {
@@ -288,7 +333,7 @@ async fn write_batch(
     store: &SqlStore,
     progress: &Progress,
     batch: Batch,
-    sync: Sync,
+    sync: Durability,
     held: &mut HeldDecisions,
 ) {
     let dialect = store.dialect();
@@ -298,6 +343,12 @@ async fn write_batch(
         let Err(error) = store.write_all(all, sync).await else {
             return;
         };
+        // A write reported failed may have committed (an error after COMMIT): writing it again
+        // would only meet its own rows.
+        let last = batch.records.last().map_or(0, |r| r.seq);
+        if matches!(store.read_audit_entry(last).await, Ok(Some(_))) {
+            return;
+        }
         if !batch.decisions.is_empty() {
             let entries = audit_inserts(dialect, &batch.records, &batch.hashes, &[]);
             if store.write_all(entries, sync).await.is_ok() {

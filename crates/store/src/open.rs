@@ -6,6 +6,7 @@ use std::{str::FromStr, sync::Arc, time::Duration};
 use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::Executor;
 
+use crate::audit_journal::JournalFiles;
 use crate::journaled::Journal;
 use crate::{SqlStore, Store, StoreError};
 
@@ -82,9 +83,12 @@ impl SqlStore {
     ) -> Result<SqlStore, StoreError> {
         sqlx::any::install_default_drivers();
         let dialect = Dialect::of_url(url)?;
+        // Opened when on, and when off but left behind by a run that had it on: what the
+        // tables lack is replayed either way.
         let journaled_file = match dialect {
-            Dialect::Sqlite if store_options.audit_journal => sqlite_file(url),
-            _ => None,
+            Dialect::Sqlite => sqlite_file(url)
+                .filter(|f| store_options.audit_journal || JournalFiles::paths_for(f)[0].exists()),
+            Dialect::Postgres => None,
         };
         let fresh = journaled_file.as_ref().is_some_and(|f| !f.exists());
         let url = match dialect {
@@ -120,10 +124,11 @@ impl SqlStore {
             .map_err(|e| StoreError::Migration(e.to_string()))?;
         let store = SqlStore::new(pool, writer, dialect);
         match journaled_file {
-            Some(file) => {
-                let journal = Journal::open(&store, &file, fresh).await?;
-                Ok(store.with_journal(journal))
-            }
+            Some(file) => match Journal::open(&store, &file, fresh).await? {
+                // Replayed; dropping it lets go of the files.
+                Journal::On(_) if !store_options.audit_journal => Ok(store),
+                journal => Ok(store.with_journal(journal)),
+            },
             None => Ok(store),
         }
     }

@@ -16,7 +16,7 @@ pub(crate) type Statement = (String, Vec<Bind>);
 
 /// Whether a write waits for the disk.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Sync {
+pub(crate) enum Durability {
     /// The commit is durable when the write returns (SQLite `synchronous = FULL`).
     Full,
     /// On SQLite, the commit survives the process being killed but not the machine losing
@@ -121,19 +121,20 @@ impl SqlStore {
     /// worker thread (the statements, between `BEGIN IMMEDIATE` and `COMMIT`, as one string)
     /// instead of one per statement: an audit commit at low load is a handful of statements,
     /// and each trip is a thread wake-up on the path of every decision waiting for it.
-    pub(crate) async fn write_all(&self, statements: Vec<Statement>, sync: Sync) -> Result<()> {
+    pub(crate) async fn write_all(
+        &self,
+        statements: Vec<Statement>,
+        sync: Durability,
+    ) -> Result<()> {
         if statements.is_empty() {
             return Ok(());
         }
         if self.dialect() == Dialect::Sqlite {
             // The connection is the store's one writer: it is back to FULL before anyone else
             // writes on it, or closed.
-            let (before, after) = match sync {
-                Sync::Full => ("", ""),
-                Sync::Deferred => (
-                    "PRAGMA synchronous = NORMAL;\n",
-                    "\nPRAGMA synchronous = FULL;",
-                ),
+            let before = match sync {
+                Durability::Full => "",
+                Durability::Deferred => "PRAGMA synchronous = NORMAL;\n",
             };
             let mut sql = format!("{before}BEGIN IMMEDIATE;\n");
             let mut binds = Vec::new();
@@ -143,7 +144,6 @@ impl SqlStore {
                 binds.extend(values);
             }
             sql.push_str("COMMIT;");
-            sql.push_str(after);
             let mut conn = OpenUntilCommitted(Some(self.writer().acquire().await?));
             let c = conn.0.as_mut().expect("held until the end");
             if let Err(e) = bind_all(sqlx::query(&sql), binds).execute(&mut **c).await {
@@ -161,6 +161,17 @@ impl SqlStore {
                 }
                 return Err(e.into());
             }
+            // Committed. FULL comes back in a step of its own, so that its failure cannot make
+            // a committed batch look failed (and be retried): the connection is closed instead.
+            if sync == Durability::Deferred {
+                if let Err(e) = sqlx::query("PRAGMA synchronous = FULL")
+                    .execute(&mut **c)
+                    .await
+                {
+                    tracing::warn!(error = %e, "the writer could not go back to synchronous = FULL; closing it");
+                    return Ok(());
+                }
+            }
             drop(conn.0.take());
             return Ok(());
         }
@@ -173,7 +184,7 @@ impl SqlStore {
     }
 
     pub(crate) async fn insert_decision_rows(&self, records: &[DecisionRecord]) -> Result<()> {
-        self.write_all(decision_inserts(self.dialect(), records), Sync::Full)
+        self.write_all(decision_inserts(self.dialect(), records), Durability::Full)
             .await
     }
 
@@ -185,7 +196,7 @@ impl SqlStore {
     ) -> Result<()> {
         self.write_all(
             audit_inserts(self.dialect(), records, hashes, decisions),
-            Sync::Full,
+            Durability::Full,
         )
         .await
     }

@@ -42,7 +42,7 @@ impl SqlStore {
                 (sql, binds)
             })
             .collect();
-        self.write_all(statements, crate::sql_audit::Sync::Full)
+        self.write_all(statements, crate::sql_audit::Durability::Full)
             .await
     }
 

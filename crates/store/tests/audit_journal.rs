@@ -126,6 +126,30 @@ async fn batches_the_tables_lost_are_replayed_on_the_next_open() {
 }
 
 #[tokio::test]
+async fn turning_the_journal_off_still_replays_what_it_holds() {
+    let (_dir, url) = sentinel_testkit::sqlite();
+    let store = sentinel_store::open(&url).await.unwrap();
+    store.append_audit(&batch(0, 2), &[], &[]).await.unwrap();
+    store.append_audit(&batch(2, 2), &[], &[]).await.unwrap();
+    assert_eq!(store.audit_size().await.unwrap(), 4);
+    drop(store);
+    raw(&url, "DELETE FROM audit_entries WHERE seq >= 2").await;
+    let mut off = sentinel_store::StoreOptions::default();
+    off.audit_journal = false;
+    let store = sentinel_store::open_with(&url, off.clone()).await.unwrap();
+    assert_eq!(
+        store.audit_size().await.unwrap(),
+        4,
+        "replayed with the journal off"
+    );
+    // Appends then go straight to the tables, and the journal's old batches stay behind them.
+    store.append_audit(&batch(4, 1), &[], &[]).await.unwrap();
+    drop(store);
+    let store = sentinel_store::open(&url).await.unwrap();
+    assert_eq!(store.audit_size().await.unwrap(), 5);
+}
+
+#[tokio::test]
 async fn a_journal_that_does_not_continue_the_tables_stops_the_open() {
     let (_dir, url) = sentinel_testkit::sqlite();
     let store = sentinel_store::open(&url).await.unwrap();
