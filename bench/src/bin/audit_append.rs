@@ -32,10 +32,15 @@ fn entry(i: u64) -> NewEntry {
 }
 
 /// Appends from `tasks` concurrent appenders for `seconds`; returns (appends/s, checkpoint lag).
-async fn run(tasks: u64, seconds: u64) -> anyhow::Result<(f64, Duration)> {
+async fn run(tasks: u64, seconds: u64, journal: bool) -> anyhow::Result<(f64, Duration)> {
     let dir = tempfile::tempdir()?;
-    let store =
-        sentinel_store::open(&format!("sqlite://{}/bench.db", dir.path().display())).await?;
+    let mut options = sentinel_store::StoreOptions::default();
+    options.audit_journal = journal;
+    let store = sentinel_store::open_with(
+        &format!("sqlite://{}/bench.db", dir.path().display()),
+        options,
+    )
+    .await?;
     let log = Arc::new(
         AuditLog::start(store.clone(), NoteSigner::generate("bench.local/audit")?)
             .await
@@ -76,7 +81,7 @@ async fn run(tasks: u64, seconds: u64) -> anyhow::Result<(f64, Duration)> {
     Ok((appended as f64 / elapsed, lag_started.elapsed()))
 }
 
-const USAGE: &str = "audit_append [--seconds S (5)] [--tasks N (64)] [--runs R (3)]
+const USAGE: &str = "audit_append [--seconds S (5)] [--tasks N (64)] [--runs R (3)] [--audit-journal true|false (true)]
 Durable audit appends per second with group commit, against one appender at a time.";
 
 #[tokio::main]
@@ -85,18 +90,24 @@ async fn main() -> anyhow::Result<()> {
     let seconds: u64 = flags.get("seconds", 5)?;
     let tasks: u64 = flags.get("tasks", 64)?;
     let runs: u64 = flags.get("runs", 3)?;
+    let journal: bool = flags.get("audit-journal", true)?;
     flags.finish()?;
     let mut grouped = Vec::new();
     let mut single = Vec::new();
     let mut lags = Vec::new();
     for _ in 0..runs {
-        let (rate, lag) = run(tasks, seconds).await?;
+        let (rate, lag) = run(tasks, seconds, journal).await?;
         grouped.push(rate);
         lags.push(lag.as_secs_f64() * 1000.0);
-        single.push(run(1, seconds.min(3)).await?.0);
+        single.push(run(1, seconds.min(3), journal).await?.0);
     }
     let (g, s) = (median(&grouped), median(&single));
-    println!("durable audit appends, SQLite (WAL, synchronous=FULL), median of {runs} runs of {seconds} s");
+    let how = if journal {
+        "the audit journal"
+    } else {
+        "WAL, synchronous=FULL"
+    };
+    println!("durable audit appends, SQLite ({how}), median of {runs} runs of {seconds} s");
     println!("  {tasks} concurrent appenders (group commit): {g:>10.0} appends/s");
     println!(
         "  1 appender (baseline, one commit each):      {s:>10.0} appends/s   ratio x{:.1}",

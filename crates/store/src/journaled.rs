@@ -20,14 +20,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use sentinel_core::DecisionRecord;
-use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
 use tokio::sync::{mpsc, watch};
-use uuid::Uuid;
 
 use crate::audit_journal::{JournalFiles, OpenError, SWITCH_AT};
-use crate::sql_audit::{audit_inserts, Durability};
-use crate::{AuditRecord, Result, SqlStore, StoreError};
+use crate::journal_batch::JournalBatch;
+use crate::sql_audit::{audit_inserts, decision_inserts, Durability, Statement};
+use crate::{AuditRecord, Dialect, Result, SqlStore, StoreError};
 
 /// After this many journaled bytes are applied, one apply waits for SQLite's fsync: everything
 /// applied before it is then durable in the database and the journal may write over it.
@@ -113,9 +111,8 @@ struct Applied {
 
 /// One journaled batch on its way to the tables.
 struct Batch {
-    records: Vec<AuditRecord>,
-    hashes: Vec<(u64, [u8; 32])>,
-    decisions: Vec<DecisionRecord>,
+    statements: JournalBatch,
+    /// Its size in the journal.
     bytes: u64,
 }
 
@@ -136,14 +133,16 @@ impl AuditJournal {
             return Ok(());
         };
         let (first, end) = (first.seq, last.seq + 1);
-        let payload =
-            serde_json::to_vec(&Payload::of(records, hashes, decisions)).map_err(|e| {
-                StoreError::Corrupt(format!("an audit batch could not be encoded: {e}"))
-            })?;
+        // Only SQLite stores keep a journal.
+        let dialect = Dialect::Sqlite;
+        let statements = JournalBatch {
+            last: end - 1,
+            entries: audit_inserts(dialect, records, hashes, &[]),
+            decisions: decision_inserts(dialect, decisions),
+        };
+        let payload = statements.encode();
         let batch = Batch {
-            records: records.to_vec(),
-            hashes: hashes.to_vec(),
-            decisions: decisions.to_vec(),
+            statements,
             bytes: payload.len() as u64,
         };
         let turn = self.order.clone().lock_owned().await;
@@ -174,26 +173,31 @@ impl AuditJournal {
                 }
             };
         let (files, progress) = (self.files.clone(), self.progress.clone());
-        // Once begun, an append runs to its end even if the caller stops waiting: a batch in
-        // the journal is in the log, so the tables must get it too, in order.
-        let task = tokio::spawn(async move {
+        // One hop to a blocking thread does it all. Once begun, an append runs to its end even
+        // if the caller stops waiting: a batch in the journal is in the log, so the tables must
+        // get it too, in order (the turn is let go only after the batch is queued).
+        tokio::task::spawn_blocking(move || {
             let _turn = turn;
             let durable_in_db = progress.durable_in_db.load(Ordering::Acquire);
-            let written = tokio::task::spawn_blocking(move || {
-                let mut files = files.lock().unwrap_or_else(|e| e.into_inner());
-                files
-                    .append(first, end, &payload, durable_in_db)
-                    .map_err(|e| format!("the audit journal {}: {e}", files.path().display()))
-            })
-            .await
-            .unwrap_or_else(|e| Err(format!("the audit journal's write stopped: {e}")));
-            written.map_err(StoreError::Unavailable)?;
+            let mut files = files.lock().unwrap_or_else(|e| e.into_inner());
+            files
+                .append(first, end, &payload, durable_in_db)
+                .map_err(|e| {
+                    StoreError::Unavailable(format!(
+                        "the audit journal {}: {e}",
+                        files.path().display()
+                    ))
+                })?;
             progress.journaled.store(end, Ordering::Release);
             permit.send(batch);
             Ok(())
-        });
-        task.await
-            .unwrap_or_else(|e| Err(StoreError::Unavailable(format!("audit append: {e}"))))
+        })
+        .await
+        .unwrap_or_else(|e| {
+            Err(StoreError::Unavailable(format!(
+                "audit append stopped: {e}"
+            )))
+        })
     }
 
     /// Waits until the tables hold every batch that was durable when this was called.
@@ -248,16 +252,12 @@ async fn replay(store: &SqlStore, files: &JournalFiles) -> Result<u64> {
                 frame.first
             )));
         }
-        let payload: Payload = serde_json::from_slice(&frame.payload).map_err(|e| {
-            StoreError::Corrupt(format!("an audit journal batch could not be read: {e}"))
-        })?;
-        let batch = payload.into_batch()?;
-        let dialect = store.dialect();
-        let all = audit_inserts(dialect, &batch.records, &batch.hashes, &batch.decisions);
+        let batch = JournalBatch::decode(&frame.payload)?;
+        let mut all = batch.entries.clone();
+        all.extend(batch.decisions);
         if let Err(e) = store.write_all(all, Durability::Full).await {
             tracing::warn!(error = %e, "replaying an audit batch with its decision records failed; replaying the entries alone");
-            let entries = audit_inserts(dialect, &batch.records, &batch.hashes, &[]);
-            store.write_all(entries, Durability::Full).await?;
+            store.write_all(batch.entries, Durability::Full).await?;
         }
         size = frame.end;
         replayed += frame.end - frame.first;
@@ -303,13 +303,12 @@ async fn apply(store: SqlStore, progress: Arc<Progress>, mut rx: mpsc::Receiver<
                     break;
                 }
                 let bytes: u64 = batches.iter().map(|b| b.bytes).sum();
-                let end = batches.last().map(|b| b.records.last().map_or(0, |r| r.seq + 1)).unwrap_or(0);
+                let end = batches.last().map_or(0, |b| b.statements.last + 1);
                 let sync = if since_full + bytes >= FULL_EVERY { Durability::Full } else { Durability::Deferred };
-                let mut merged = Batch { records: Vec::new(), hashes: Vec::new(), decisions: Vec::new(), bytes };
+                let mut merged = JournalBatch { last: end.saturating_sub(1), ..JournalBatch::default() };
                 for b in batches.drain(..) {
-                    merged.records.extend(b.records);
-                    merged.hashes.extend(b.hashes);
-                    merged.decisions.extend(b.decisions);
+                    merged.entries.extend(b.statements.entries);
+                    merged.decisions.extend(b.statements.decisions);
                 }
                 write_batch(&store, &progress, merged, sync, &mut held).await;
                 progress.applied.send_modify(|a| {
@@ -332,32 +331,29 @@ async fn apply(store: SqlStore, progress: Arc<Progress>, mut rx: mpsc::Receiver<
 async fn write_batch(
     store: &SqlStore,
     progress: &Progress,
-    batch: Batch,
+    batch: JournalBatch,
     sync: Durability,
     held: &mut HeldDecisions,
 ) {
-    let dialect = store.dialect();
     let mut wait = RETRY_FIRST;
     loop {
-        let all = audit_inserts(dialect, &batch.records, &batch.hashes, &batch.decisions);
+        let mut all = batch.entries.clone();
+        all.extend(batch.decisions.iter().cloned());
         let Err(error) = store.write_all(all, sync).await else {
             return;
         };
         // A write reported failed may have committed (an error after COMMIT): writing it again
         // would only meet its own rows.
-        let last = batch.records.last().map_or(0, |r| r.seq);
-        if matches!(store.read_audit_entry(last).await, Ok(Some(_))) {
+        if matches!(store.read_audit_entry(batch.last).await, Ok(Some(_))) {
             return;
         }
-        if !batch.decisions.is_empty() {
-            let entries = audit_inserts(dialect, &batch.records, &batch.hashes, &[]);
-            if store.write_all(entries, sync).await.is_ok() {
-                tracing::warn!(%error, count = batch.decisions.len(), "the decision log refused records; the audit entries were applied, the records are retried");
-                held.hold(batch.decisions);
-                return;
-            }
+        if !batch.decisions.is_empty() && store.write_all(batch.entries.clone(), sync).await.is_ok()
+        {
+            tracing::warn!(%error, "the decision log refused records; the audit entries were applied, the records are retried");
+            held.hold(batch.decisions);
+            return;
         }
-        tracing::error!(%error, entries = batch.records.len(), "the audit log's tables refuse the journal's batch; retrying");
+        tracing::error!(%error, "the audit log's tables refuse the journal's batch; retrying");
         progress
             .applied
             .send_modify(|a| a.failure = Some(error.to_string()));
@@ -369,13 +365,13 @@ async fn write_batch(
 /// Decision records the decisions table refused, retried with backoff until it takes them.
 #[derive(Default)]
 struct HeldDecisions {
-    records: Vec<DecisionRecord>,
+    records: Vec<Statement>,
     due: Option<tokio::time::Instant>,
     wait: Option<Duration>,
 }
 
 impl HeldDecisions {
-    fn hold(&mut self, mut records: Vec<DecisionRecord>) {
+    fn hold(&mut self, mut records: Vec<Statement>) {
         self.records.append(&mut records);
         let wait = self.wait.unwrap_or(RETRY_FIRST);
         self.due
@@ -394,103 +390,17 @@ impl HeldDecisions {
     }
 
     async fn retry(&mut self, store: &SqlStore) {
-        match store.insert_decision_rows(&self.records).await {
+        match store
+            .write_all(self.records.clone(), Durability::Full)
+            .await
+        {
             Ok(()) => *self = HeldDecisions::default(),
             Err(e) => {
                 let wait = (self.wait.unwrap_or(RETRY_FIRST) * 2).min(RETRY_MAX);
-                tracing::error!(error = %e, count = self.records.len(), "the decision log still refuses records; retrying");
+                tracing::error!(error = %e, "the decision log still refuses records; retrying");
                 self.wait = Some(wait);
                 self.due = Some(tokio::time::Instant::now() + wait);
             }
         }
-    }
-}
-
-/// A batch as the journal keeps it.
-#[derive(Serialize, Deserialize)]
-struct Payload {
-    records: Vec<JournaledRecord>,
-    hashes: Vec<(u64, String)>,
-    decisions: Vec<DecisionRecord>,
-}
-
-#[derive(Serialize, Deserialize)]
-struct JournaledRecord {
-    seq: u64,
-    tenant_id: Option<Uuid>,
-    kind: String,
-    agent: Option<String>,
-    tool: Option<String>,
-    outcome: Option<String>,
-    /// Unix milliseconds, as the tables keep it.
-    created_at: i64,
-    entry: String,
-    leaf_hash: String,
-}
-
-impl Payload {
-    fn of(
-        records: &[AuditRecord],
-        hashes: &[(u64, [u8; 32])],
-        decisions: &[DecisionRecord],
-    ) -> Payload {
-        Payload {
-            records: records
-                .iter()
-                .map(|r| JournaledRecord {
-                    seq: r.seq,
-                    tenant_id: r.tenant_id,
-                    kind: r.kind.clone(),
-                    agent: r.agent.clone(),
-                    tool: r.tool.clone(),
-                    outcome: r.outcome.clone(),
-                    created_at: crate::rows::millis(r.created_at),
-                    entry: r.entry.clone(),
-                    leaf_hash: hex::encode(r.leaf_hash),
-                })
-                .collect(),
-            hashes: hashes.iter().map(|(i, h)| (*i, hex::encode(h))).collect(),
-            decisions: decisions.to_vec(),
-        }
-    }
-
-    fn into_batch(self) -> Result<Batch> {
-        let hash = |s: &str| -> Result<[u8; 32]> {
-            hex::decode(s)
-                .ok()
-                .and_then(|v| v.try_into().ok())
-                .ok_or_else(|| StoreError::Corrupt(format!("a journaled hash is not one: {s:?}")))
-        };
-        let records = self
-            .records
-            .into_iter()
-            .map(|r| {
-                Ok(AuditRecord {
-                    seq: r.seq,
-                    tenant_id: r.tenant_id,
-                    kind: r.kind,
-                    agent: r.agent,
-                    tool: r.tool,
-                    outcome: r.outcome,
-                    created_at: OffsetDateTime::from_unix_timestamp_nanos(
-                        r.created_at as i128 * 1_000_000,
-                    )
-                    .map_err(|e| StoreError::Corrupt(e.to_string()))?,
-                    leaf_hash: hash(&r.leaf_hash)?,
-                    entry: r.entry,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let hashes = self
-            .hashes
-            .iter()
-            .map(|(i, h)| Ok((*i, hash(h)?)))
-            .collect::<Result<Vec<_>>>()?;
-        Ok(Batch {
-            records,
-            hashes,
-            decisions: self.decisions,
-            bytes: 0,
-        })
     }
 }

@@ -17,6 +17,7 @@ mod audit;
 mod audit_journal;
 mod error;
 mod filters;
+mod journal_batch;
 mod journaled;
 mod listen;
 mod open;

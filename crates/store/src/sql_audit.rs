@@ -27,7 +27,7 @@ pub(crate) enum Durability {
 
 /// Multi-row INSERTs of decision log rows: one statement per chunk rather than per row keeps a
 /// large group commit cheap (well inside both dialects' bound-parameter limits).
-fn decision_inserts(dialect: Dialect, records: &[DecisionRecord]) -> Vec<Statement> {
+pub(crate) fn decision_inserts(dialect: Dialect, records: &[DecisionRecord]) -> Vec<Statement> {
     let json = |v: &serde_json::Value| Bind::Text(v.to_string());
     records
         .chunks(50)
