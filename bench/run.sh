@@ -42,6 +42,9 @@ echo "== HTTP /v1/check"
 
 echo "== LLM gateway added latency (vs the mock directly; LiteLLM too when /var/tmp/litellm-venv has it)"
 "$BIN/llm_load" --duration "$DURATION" --runs "$RUNS" --connections 16 | tee "$LOG/llm.txt"
+echo "== durable audit appends: the audit journal (default), then SQLite's own commit in the same run"
+"$BIN/audit_append" --seconds "$DURATION" --runs "$RUNS" | tee "$LOG/append.txt"
+"$BIN/audit_append" --seconds "$DURATION" --runs "$RUNS" --audit-journal false | tee "$LOG/append-baseline.log"
 echo "== the disk's floor: one durable 4 KiB write (what each unbatched audit commit waits for)"
 "$BIN/disk_sync" --writes 1000 --runs "$RUNS" | tee "$LOG/disk.txt"
 echo "== MCP gateway: tools/call added latency vs the same upstream directly"
@@ -61,6 +64,7 @@ row "in-process decide() p50, sre bundle (µs)" "$(kv sre_p50_us)" "<=" 20
 row "in-process decide() p50, 100 rules (µs)" "$(kv decide_p50_us)" "<=" 20
 row "POST /v1/check max throughput (/s)" "$(kv check_per_s)" ">=" 20000
 row "POST /v1/check p99 at half load (ms)" "$(kv open_p99_ms)" "<=" 5
+row "durable audit appends, group commit (/s)" "$(kv audit_appends_per_s)" ">=" 20000
 row "LLM gateway added p50 at half load (µs)" "$(kv sentinel_50%_sentinel_added_p50_us)" "<=" 100
 row "LLM gateway added p99 at half load (µs)" "$(kv sentinel_50%_sentinel_added_p99_us)" "<=" 300
 row "RSS idle after start (MB)" "$(kv rss_idle_mb)" "<=" 50
