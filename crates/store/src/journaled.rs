@@ -34,6 +34,9 @@ const FULL_EVERY: u64 = SWITCH_AT / 2;
 const QUEUE: usize = 256;
 /// Batches the applier writes as one transaction at most.
 const APPLY_MANY: usize = 64;
+/// How long the applier waits for more batches before it writes what it has, unless a reader
+/// is waiting for them.
+const APPLY_LINGER: Duration = Duration::from_millis(10);
 /// How long a read waits for the tables to catch up before it is refused.
 const CATCH_UP_LIMIT: Duration = Duration::from_secs(10);
 const RETRY_FIRST: Duration = Duration::from_millis(50);
@@ -73,6 +76,7 @@ impl Journal {
             journaled: AtomicU64::new(size),
             durable_in_db: AtomicU64::new(size),
             applied,
+            hurry: tokio::sync::Notify::new(),
         });
         let (tx, rx) = mpsc::channel(QUEUE);
         tokio::spawn(apply(store.clone(), progress.clone(), rx));
@@ -99,6 +103,8 @@ struct Progress {
     /// One past the last entry durable in the database itself.
     durable_in_db: AtomicU64,
     applied: watch::Sender<Applied>,
+    /// A reader is waiting for the tables: the applier stops lingering.
+    hurry: tokio::sync::Notify,
 }
 
 #[derive(Clone)]
@@ -211,6 +217,7 @@ impl AuditJournal {
                     if now.end >= target {
                         return Ok(());
                     }
+                    self.progress.hurry.notify_one();
                     if let Some(why) = &now.failure {
                         return Err(StoreError::Unavailable(format!(
                             "the audit log's tables are behind its journal: {why}"
@@ -301,6 +308,21 @@ async fn apply(store: SqlStore, progress: Arc<Progress>, mut rx: mpsc::Receiver<
             n = rx.recv_many(&mut batches, APPLY_MANY) => {
                 if n == 0 {
                     break;
+                }
+                // Fewer, larger transactions: each SQLite commit rewrites the same index and
+                // root pages, and its CPU and page writes compete with the requests it no
+                // longer delays. A reader waiting for the tables cuts the wait short.
+                if batches.len() < APPLY_MANY {
+                    tokio::select! {
+                        _ = tokio::time::sleep(APPLY_LINGER) => {}
+                        _ = progress.hurry.notified() => {}
+                    }
+                    while batches.len() < APPLY_MANY {
+                        match rx.try_recv() {
+                            Ok(batch) => batches.push(batch),
+                            Err(_) => break,
+                        }
+                    }
                 }
                 let bytes: u64 = batches.iter().map(|b| b.bytes).sum();
                 let end = batches.last().map_or(0, |b| b.statements.last + 1);
