@@ -176,6 +176,9 @@ async fn a_second_store_on_the_same_file_may_read_but_not_append() {
     let (_dir, url) = sentinel_testkit::sqlite();
     let first = sentinel_store::open(&url).await.unwrap();
     first.append_audit(&batch(0, 1), &[], &[]).await.unwrap();
+    // Another store reads the tables as they are: they trail the journal by up to the
+    // applier's linger, until a read through the first store has waited for them.
+    assert_eq!(first.audit_size().await.unwrap(), 1);
     let second = sentinel_store::open(&url).await.unwrap();
     assert_eq!(second.audit_size().await.unwrap(), 1);
     let err = second
