@@ -15,7 +15,7 @@
 //! Integers are little-endian.
 
 use crate::filters::Bind;
-use crate::sql_audit::Statement;
+use crate::sql_audit::{is_audit_batch_statement, Statement};
 use crate::{Result, StoreError};
 
 /// One batch's statements: the entries and tree hashes, and apart from them the decision
@@ -72,6 +72,11 @@ impl JournalBatch {
                         2 => Bind::Int(r.u64()? as i64),
                         tag => return Err(corrupt(&format!("value tag {tag}"))),
                     });
+                }
+                if !is_audit_batch_statement(&sql, binds.len()) {
+                    return Err(corrupt(
+                        "a statement that is not one of an audit batch's inserts",
+                    ));
                 }
                 list.push((sql, binds));
             }
@@ -152,22 +157,25 @@ impl Reader<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::sql_audit::audit_inserts;
+    use crate::{AuditRecord, Dialect};
 
     fn sample() -> JournalBatch {
+        let record = AuditRecord {
+            seq: 41,
+            tenant_id: None,
+            kind: "decision".into(),
+            agent: Some("snow \u{2603} \"quoted\"".into()),
+            tool: None,
+            outcome: Some("allow".into()),
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+            entry: "{}".into(),
+            leaf_hash: [7; 32],
+        };
         JournalBatch {
             last: 41,
-            entries: vec![(
-                "INSERT INTO t (a, b, c) VALUES (?, ?, ?)".into(),
-                vec![
-                    Bind::Int(-7),
-                    Bind::OptText(None),
-                    Bind::Text("snow \u{2603} \"quoted\"".into()),
-                ],
-            )],
-            decisions: vec![(
-                "INSERT INTO d (x) VALUES (?)".into(),
-                vec![Bind::Int(i64::MAX)],
-            )],
+            entries: audit_inserts(Dialect::Sqlite, &[record], &[(3, [1; 32])], &[]),
+            decisions: vec![],
         }
     }
 
@@ -197,7 +205,23 @@ mod tests {
         let batch = sample();
         let back = JournalBatch::decode(&batch.encode()).unwrap();
         assert_eq!(shown(&back), shown(&batch));
-        assert!(shown(&back).contains("int -7"));
+        assert!(shown(&back).contains("int 41") && shown(&back).contains("null"));
+    }
+
+    #[test]
+    fn only_an_audit_batch_s_own_inserts_are_read_back() {
+        let mut batch = sample();
+        batch
+            .entries
+            .push(("DROP TABLE tenants".into(), vec![Bind::Int(1)]));
+        let err = JournalBatch::decode(&batch.encode())
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("not one of an audit batch's inserts"), "{err}");
+        // The right statement with a value missing is refused too.
+        let mut batch = sample();
+        batch.entries[0].1.pop();
+        assert!(JournalBatch::decode(&batch.encode()).is_err());
     }
 
     #[test]

@@ -25,6 +25,37 @@ pub(crate) enum Durability {
     Deferred,
 }
 
+/// The INSERTs an audit batch is made of: each statement's head, and its columns per row.
+type Insert = (&'static str, usize);
+const ENTRY_INSERT: Insert = (
+    "INSERT INTO audit_entries (seq, tenant_id, kind, agent, tool, outcome, created_at, entry, \
+     leaf_hash) VALUES ",
+    9,
+);
+const HASH_INSERT: Insert = ("INSERT INTO audit_hashes (idx, hash) VALUES ", 2);
+const DECISION_INSERT: Insert = (
+    "INSERT INTO decisions (id, tenant_id, agent, tool, outcome, revision, input, result, \
+     created_at, duration_us) VALUES ",
+    10,
+);
+
+fn insert_sql(dialect: Dialect, (head, columns): Insert, rows: usize) -> String {
+    format!("{head}{}", placeholders(dialect, rows, columns))
+}
+
+/// Whether `sql`, with `values` bound values, is a statement of an audit batch as SQLite runs
+/// it: replaying the audit journal runs nothing else it reads from the file.
+pub(crate) fn is_audit_batch_statement(sql: &str, values: usize) -> bool {
+    [ENTRY_INSERT, HASH_INSERT, DECISION_INSERT]
+        .into_iter()
+        .any(|insert @ (head, columns)| {
+            values > 0
+                && values % columns == 0
+                && sql.starts_with(head)
+                && sql == insert_sql(Dialect::Sqlite, insert, values / columns)
+        })
+}
+
 /// Multi-row INSERTs of decision log rows: one statement per chunk rather than per row keeps a
 /// large group commit cheap (well inside both dialects' bound-parameter limits).
 pub(crate) fn decision_inserts(dialect: Dialect, records: &[DecisionRecord]) -> Vec<Statement> {
@@ -32,11 +63,7 @@ pub(crate) fn decision_inserts(dialect: Dialect, records: &[DecisionRecord]) -> 
     records
         .chunks(50)
         .map(|chunk| {
-            let sql = format!(
-                "INSERT INTO decisions (id, tenant_id, agent, tool, outcome, revision, input, \
-                 result, created_at, duration_us) VALUES {}",
-                placeholders(dialect, chunk.len(), 10)
-            );
+            let sql = insert_sql(dialect, DECISION_INSERT, chunk.len());
             let mut binds = Vec::with_capacity(chunk.len() * 10);
             for r in chunk {
                 binds.extend([
@@ -67,11 +94,7 @@ pub(crate) fn audit_inserts(
 ) -> Vec<Statement> {
     let mut statements = Vec::new();
     for chunk in records.chunks(100) {
-        let sql = format!(
-            "INSERT INTO audit_entries (seq, tenant_id, kind, agent, tool, outcome, created_at, \
-             entry, leaf_hash) VALUES {}",
-            placeholders(dialect, chunk.len(), 9)
-        );
+        let sql = insert_sql(dialect, ENTRY_INSERT, chunk.len());
         let mut binds = Vec::with_capacity(chunk.len() * 9);
         for r in chunk {
             binds.extend([
@@ -89,10 +112,7 @@ pub(crate) fn audit_inserts(
         statements.push((sql, binds));
     }
     for chunk in hashes.chunks(400) {
-        let sql = format!(
-            "INSERT INTO audit_hashes (idx, hash) VALUES {}",
-            placeholders(dialect, chunk.len(), 2)
-        );
+        let sql = insert_sql(dialect, HASH_INSERT, chunk.len());
         let mut binds = Vec::with_capacity(chunk.len() * 2);
         for (idx, hash) in chunk {
             binds.extend([Bind::Int(*idx as i64), Bind::Text(hex::encode(hash))]);
