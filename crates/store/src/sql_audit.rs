@@ -50,7 +50,7 @@ pub(crate) fn is_audit_batch_statement(sql: &str, values: usize) -> bool {
         .into_iter()
         .any(|insert @ (head, columns)| {
             values > 0
-                && values % columns == 0
+                && values.is_multiple_of(columns)
                 && sql.starts_with(head)
                 && sql == insert_sql(Dialect::Sqlite, insert, values / columns)
         })
