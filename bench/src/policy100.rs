@@ -290,7 +290,11 @@ mod tests {
             })
             .sum();
         assert_eq!(count, RULES);
-        CompiledPolicy::compile(&b, Default::default()).expect("the 100-rule bundle compiles");
+        let policy =
+            CompiledPolicy::compile(&b, Default::default()).expect("the 100-rule bundle compiles");
+        // Six families of ten rules open with guards the index reads (a tool's name, a prefix of
+        // it, session taint), and so does the library's rule on deactivated tools.
+        assert_eq!(policy.rules_indexed(), 61);
     }
 
     #[test]

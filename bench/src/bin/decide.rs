@@ -37,10 +37,12 @@ struct Args {
     budget: Duration,
     /// Which bundles to measure: `sre`, `100`, or both (the default).
     only: Option<String>,
+    /// Index rules by their leading guards (the default), or run every rule for every action.
+    rule_index: bool,
 }
 
 const USAGE: &str = "decide [--iterations N (20000)] [--warmup N (2000)] [--runs R (5)]
-       [--max-seconds S (3, per run)] [--only sre|100 (both)]
+       [--max-seconds S (3, per run)] [--only sre|100 (both)] [--rule-index true|false (true)]
 In-process Pipeline::decide on SQLite: the 100-rule policy and the shipped sre bundle.";
 
 impl Args {
@@ -52,6 +54,7 @@ impl Args {
             runs: flags.get("runs", 5usize)?,
             budget: Duration::from_secs(flags.get("max-seconds", 3usize)? as u64),
             only: flags.text("only").map(String::from),
+            rule_index: flags.get("rule-index", true)?,
         };
         flags.finish()?;
         Ok(args)
@@ -99,7 +102,11 @@ async fn main() -> anyhow::Result<()> {
     ))
     .await?;
     let caller = register(store.as_ref()).await?;
-    let pipeline = Arc::new(Pipeline::start(store, PipelineConfig::default()).await?);
+    let config = PipelineConfig {
+        rule_index: args.rule_index,
+        ..PipelineConfig::default()
+    };
+    let pipeline = Arc::new(Pipeline::start(store, config).await?);
 
     let action: Action = serde_json::from_value(policy100::typical_action())?;
     let samples: Vec<(&str, Action)> = policy100::sample_actions()
@@ -112,7 +119,7 @@ async fn main() -> anyhow::Result<()> {
     let hundred = policy100::bundle();
 
     println!(
-        "decide(): {} iterations per run after {} warm-up, median of {} runs (nproc {}, {})",
+        "decide(): {} iterations per run after {} warm-up, median of {} runs (nproc {}, {}, rule index {})",
         args.iterations,
         args.warmup,
         args.runs,
@@ -121,7 +128,8 @@ async fn main() -> anyhow::Result<()> {
             "mimalloc"
         } else {
             "glibc malloc"
-        }
+        },
+        if args.rule_index { "on" } else { "off" }
     );
     let mut single = HashMap::new();
     let mut dual = HashMap::new();
@@ -299,9 +307,24 @@ fn evaluate_only(
 ) -> anyhow::Result<Series> {
     // The pipeline's default (`auto`: the VM for these conflict-free bundles); the same
     // compiled policy also times the interpreter.
-    let compiled =
-        CompiledPolicy::compile(bundle, Limits::default()).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let limits = Limits {
+        rule_index: args.rule_index,
+        ..Limits::default()
+    };
+    let started = Instant::now();
+    let compiled = CompiledPolicy::compile(bundle, limits).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let compile = started.elapsed();
     let value = sentinel_policy::Value::from(input.clone());
+    // The first decision also compiles the program for the rules its input can reach (the rule
+    // index), once per revision; later ones on other threads only build their VM.
+    let started = Instant::now();
+    compiled.evaluate(value.clone()).expect("evaluates");
+    println!(
+        "{label}-rule bundle: compiled in {:.1} ms; first decision {:.1} ms ({} rules indexed)",
+        compile.as_secs_f64() * 1e3,
+        started.elapsed().as_secs_f64() * 1e3,
+        compiled.rules_indexed()
+    );
     let (mut with_conversion, mut prebuilt, mut interpreted) =
         (Series::default(), Series::default(), Series::default());
     timed(args.warmup, args.budget, || {

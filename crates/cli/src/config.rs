@@ -19,6 +19,7 @@ const SERVER_ENV: &[&str] = &[
     "metrics_public",
     "policy_timeout_ms",
     "policy_evaluator",
+    "policy_rule_index",
     "audit_origin",
     "audit_strict",
     "audit_journal",

@@ -261,7 +261,12 @@ async fn validate(dir: PathBuf, tenant: String, client: ClientArgs) -> anyhow::R
         v["evaluator"]["engine"].as_str(),
         v["evaluator"]["reason"].as_str(),
     ) {
-        (Some("vm"), _) => "; decided on the bytecode VM".to_string(),
+        (Some("vm"), _) => match v["evaluator"]["rules_indexed"].as_u64() {
+            Some(n) if n > 0 => {
+                format!("; decided on the bytecode VM, {n} rule(s) indexed")
+            }
+            _ => "; decided on the bytecode VM".to_string(),
+        },
         (Some(engine), Some(why)) => format!("; decided on the {engine}: {why}"),
         (Some(engine), None) => format!("; decided on the {engine}"),
         (None, _) => String::new(),

@@ -24,6 +24,9 @@ pub struct PipelineConfig {
     /// Which evaluator decides (see [`Evaluator`]): `auto`, the bytecode VM for bundles proven
     /// conflict-free, unless chosen otherwise.
     pub evaluator: Evaluator,
+    /// Run a `deny` or `approval` rule only for inputs its leading guards let through (on the
+    /// VM; `sentinel_policy::Limits::rule_index`).
+    pub rule_index: bool,
     /// Answer only once the decision's audit entry is durable (the default). When false, the
     /// entry is written in the background and a crash can lose the newest decisions.
     pub audit_strict: bool,
@@ -35,6 +38,7 @@ impl Default for PipelineConfig {
         PipelineConfig {
             policy_timeout: Duration::from_millis(100),
             evaluator: Evaluator::Auto,
+            rule_index: true,
             audit_strict: true,
             approvals: ApprovalConfig::default(),
         }
@@ -46,6 +50,7 @@ impl PipelineConfig {
         Limits {
             timeout: self.policy_timeout,
             evaluator: self.evaluator,
+            rule_index: self.rule_index,
         }
     }
 }

@@ -3,15 +3,15 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
-
-use std::sync::Arc;
 
 use regorus::languages::rego::compiler::Compiler;
 use regorus::rvm::{Program, RegoVM};
 use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::{Engine, Value};
 
+use crate::rule_index::{Reach, RuleIndex};
 use crate::{Bundle, PolicyError, SourceError, Verdict, DECISION_RULE, LIBRARY};
 
 /// How a policy is evaluated, and for how long at most.
@@ -21,6 +21,9 @@ pub struct Limits {
     /// caller denies.
     pub timeout: Duration,
     pub evaluator: Evaluator,
+    /// On the VM, leave the rules an input cannot reach out of the program that decides it
+    /// ([`crate::rule_index`]).
+    pub rule_index: bool,
 }
 
 impl Default for Limits {
@@ -28,6 +31,7 @@ impl Default for Limits {
         Limits {
             timeout: Duration::from_millis(100),
             evaluator: Evaluator::Auto,
+            rule_index: true,
         }
     }
 }
@@ -60,7 +64,7 @@ pub struct CompiledPolicy {
     /// The decision rule compiled to bytecode for regorus's register VM, several times faster
     /// than walking the syntax tree. `None` when the VM's compiler refused the bundle; the
     /// interpreter then decides (same semantics, slower).
-    bytecode: Option<Bytecode>,
+    bytecode: Option<Programs>,
     /// Why the bytecode compiler refused the bundle, when it did.
     interpreted_because: Option<String>,
 }
@@ -71,9 +75,37 @@ struct Bytecode {
     data: Value,
 }
 
+/// A bundle's decision programs for the VM: the whole bundle, and, when rules are indexed
+/// ([`crate::rule_index`]), one program per set of indexed rules an input can reach.
+struct Programs {
+    whole: Arc<Bytecode>,
+    indexed: Option<Indexed>,
+}
+
+/// The programs of an indexed bundle, each compiled when a decision first needs it: a bundle
+/// that names hundreds of tools compiles as fast as one that names none.
+struct Indexed {
+    index: RuleIndex,
+    /// At most [`MAX_PROGRAMS`]; an input that would need another is decided by the whole
+    /// bundle. `None` when a program could not be compiled: the whole bundle decides instead.
+    programs: Mutex<HashMap<Reach, Arc<OnceLock<Option<Arc<Bytecode>>>>>>,
+}
+
+/// Programs compiled per indexed bundle. Each is a compiled copy of the bundle with a VM per
+/// worker thread, so their number is bounded; real bundles need a few dozen (one per tool
+/// their rules name, and one for the rest).
+const MAX_PROGRAMS: usize = 256;
+
+/// A worker thread's VMs for one revision.
+#[derive(Default)]
+struct WarmVms {
+    whole: Option<RegoVM>,
+    by_reach: HashMap<Reach, RegoVM>,
+}
+
 thread_local! {
     static WARM: RefCell<HashMap<String, Engine>> = RefCell::new(HashMap::new());
-    static WARM_VM: RefCell<HashMap<String, RegoVM>> = RefCell::new(HashMap::new());
+    static WARM_VM: RefCell<HashMap<String, WarmVms>> = RefCell::new(HashMap::new());
 }
 
 /// The VM counts instructions as well as time; the time limit is the one that matters, so the
@@ -119,9 +151,9 @@ impl CompiledPolicy {
             )]));
         }
         let compiled = match limits.evaluator {
-            Evaluator::Vm => to_bytecode(&engine, &bundle.data),
+            Evaluator::Vm => Programs::compile(&mut engine, &bundle.data, limits),
             Evaluator::Auto => match crate::conflicts::first_conflict(engine.get_modules()) {
-                None => to_bytecode(&engine, &bundle.data),
+                None => Programs::compile(&mut engine, &bundle.data, limits),
                 Some(c) => Err(anyhow::anyhow!(
                     "{c}; the interpreter reports such a conflict as an error (and denies), the bytecode VM would not"
                 )),
@@ -179,7 +211,8 @@ impl CompiledPolicy {
         verdict_of(self.eval_rule(input, DECISION_RULE)?)
     }
 
-    fn eval_bytecode(&self, b: &Bytecode, input: Value) -> Result<Value, PolicyError> {
+    fn eval_bytecode(&self, programs: &Programs, input: Value) -> Result<Value, PolicyError> {
+        let reach = programs.indexed.as_ref().map(|i| i.index.reach(&input));
         WARM_VM.with(|warm| {
             let mut warm = warm.borrow_mut();
             let run = |vm: &mut RegoVM| {
@@ -194,27 +227,62 @@ impl CompiledPolicy {
                     None => value,
                 }
             };
-            // A warm VM, the common case: one lookup.
-            if let Some(vm) = warm.get_mut(&self.revision) {
-                return run(vm);
+            // A warm VM, the common case: two lookups.
+            if let Some(vms) = warm.get_mut(&self.revision) {
+                let vm = match &reach {
+                    Some(reach) => vms.by_reach.get_mut(reach),
+                    None => vms.whole.as_mut(),
+                };
+                if let Some(vm) = vm {
+                    return run(vm);
+                }
             }
-            if warm.len() >= WARM_PER_THREAD {
+            if !warm.contains_key(&self.revision) && warm.len() >= WARM_PER_THREAD {
                 warm.clear();
             }
-            let mut vm = RegoVM::new_with_policy(b.policy.clone());
-            vm.load_program(b.program.clone());
-            vm.set_data(b.data.clone())
-                .map_err(|e| PolicyError::Evaluation(e.to_string()))?;
-            // Non-strict: values of different types compare in Rego's total order, as in the
-            // interpreter; builtin errors still deny (crate::vm_guard).
-            vm.set_strict_builtin_errors(false);
-            vm.set_max_instructions(VM_MAX_INSTRUCTIONS);
-            vm.set_execution_timer_config(Some(ExecutionTimerConfig {
-                limit: self.limits.timeout,
-                check_interval: NonZeroU32::new(64).expect("non-zero"),
-            }));
-            run(warm.entry(self.revision.clone()).or_insert(vm))
+            let program = reach
+                .as_ref()
+                .and_then(|r| programs.for_reach(r, self.limits));
+            let vms = warm.entry(self.revision.clone()).or_default();
+            match (reach, program) {
+                (Some(reach), Some(b)) => {
+                    let vm = self.new_vm(&b)?;
+                    run(vms.by_reach.entry(reach).or_insert(vm))
+                }
+                _ => match &mut vms.whole {
+                    Some(vm) => run(vm),
+                    None => {
+                        let vm = self.new_vm(&programs.whole)?;
+                        run(vms.whole.insert(vm))
+                    }
+                },
+            }
         })
+    }
+
+    fn new_vm(&self, b: &Bytecode) -> Result<RegoVM, PolicyError> {
+        let mut vm = RegoVM::new_with_policy(b.policy.clone());
+        vm.load_program(b.program.clone());
+        vm.set_data(b.data.clone())
+            .map_err(|e| PolicyError::Evaluation(e.to_string()))?;
+        // Non-strict: values of different types compare in Rego's total order, as in the
+        // interpreter; builtin errors still deny (crate::vm_guard).
+        vm.set_strict_builtin_errors(false);
+        vm.set_max_instructions(VM_MAX_INSTRUCTIONS);
+        vm.set_execution_timer_config(Some(ExecutionTimerConfig {
+            limit: self.limits.timeout,
+            check_interval: NonZeroU32::new(64).expect("non-zero"),
+        }));
+        Ok(vm)
+    }
+
+    /// How many rules the index leaves out of the programs for inputs they cannot match
+    /// ([`crate::rule_index`]): 0 when none qualifies, or the interpreter decides.
+    pub fn rules_indexed(&self) -> usize {
+        self.bytecode
+            .as_ref()
+            .and_then(|p| p.indexed.as_ref())
+            .map_or(0, |i| i.index.len())
     }
 
     fn runtime_error(&self, message: String) -> PolicyError {
@@ -240,7 +308,7 @@ fn verdict_of(value: Value) -> Result<Verdict, PolicyError> {
 }
 
 /// Compiles the decision rule of a ready engine to VM bytecode.
-fn to_bytecode(engine: &Engine, data: &serde_json::Value) -> anyhow::Result<Bytecode> {
+fn to_bytecode(engine: &Engine, data: Value) -> anyhow::Result<Bytecode> {
     let mut engine = engine.clone();
     let policy = engine.compile_with_entrypoint(&DECISION_RULE.into())?;
     let mut program =
@@ -249,8 +317,76 @@ fn to_bytecode(engine: &Engine, data: &serde_json::Value) -> anyhow::Result<Byte
     Ok(Bytecode {
         program: Arc::new(program),
         policy,
-        data: Value::from(data.clone()),
+        data,
     })
+}
+
+impl Programs {
+    /// The whole bundle's program, and the rule index when some rule is indexed.
+    fn compile(
+        engine: &mut Engine,
+        data: &serde_json::Value,
+        limits: Limits,
+    ) -> anyhow::Result<Programs> {
+        let whole = Arc::new(to_bytecode(engine, Value::from(data.clone()))?);
+        let indexed = limits
+            .rule_index
+            .then(|| RuleIndex::of(engine.get_modules()))
+            .flatten()
+            .map(|index| Indexed {
+                index,
+                programs: Mutex::new(HashMap::new()),
+            });
+        Ok(Programs { whole, indexed })
+    }
+
+    /// The program for inputs that reach `reach`, compiled on first use; `None` when the whole
+    /// bundle must decide (too many programs already, or this one did not compile).
+    fn for_reach(&self, reach: &Reach, limits: Limits) -> Option<Arc<Bytecode>> {
+        let indexed = self.indexed.as_ref()?;
+        let cell = {
+            let mut programs = indexed
+                .programs
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            match programs.get(reach) {
+                Some(cell) => cell.clone(),
+                None if programs.len() >= MAX_PROGRAMS => return None,
+                None => programs.entry(reach.clone()).or_default().clone(),
+            }
+        };
+        // Compiled outside the lock: other programs need not wait for this one.
+        cell.get_or_init(|| {
+            let sources = indexed.index.sources_for(reach);
+            match engine_of(&sources, &self.whole.data, limits)
+                .and_then(|e| to_bytecode(&e, self.whole.data.clone()))
+            {
+                Ok(b) => Some(Arc::new(b)),
+                Err(e) => {
+                    // Not expected (the program is the whole one with rules left out); the whole
+                    // program decides the same, only slower.
+                    tracing::warn!(error = %e, "policy: an indexed program did not compile; the whole bundle decides its inputs");
+                    None
+                }
+            }
+        })
+        .clone()
+    }
+}
+
+/// An engine with `sources` (the library among them) and `data`, for compiling to bytecode.
+fn engine_of(sources: &[(String, String)], data: &Value, limits: Limits) -> anyhow::Result<Engine> {
+    let mut engine = Engine::new();
+    engine.set_execution_timer_config(ExecutionTimerConfig {
+        limit: limits.timeout,
+        check_interval: NonZeroU32::new(64).expect("non-zero"),
+    });
+    engine.set_strict_builtin_errors(true);
+    for (name, source) in sources {
+        engine.add_policy(name.clone(), source.clone())?;
+    }
+    engine.add_data(data.clone())?;
+    Ok(engine)
 }
 
 impl CompiledPolicy {

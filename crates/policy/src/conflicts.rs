@@ -332,7 +332,7 @@ fn literal_key(index: &Expr) -> Option<String> {
     }
 }
 
-fn var_name(expr: &Expr) -> Option<String> {
+pub(crate) fn var_name(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Var { value, .. } => value.as_string().ok().map(|s| s.to_string()),
         _ => None,
@@ -340,7 +340,7 @@ fn var_name(expr: &Expr) -> Option<String> {
 }
 
 /// `a.b["c"]` as `a.b.c`; `None` for anything that is not a plain path.
-fn path_of(expr: &Expr) -> Option<String> {
+pub(crate) fn path_of(expr: &Expr) -> Option<String> {
     match expr {
         Expr::Var { .. } => var_name(expr),
         Expr::RefDot { refr, field, .. } => {

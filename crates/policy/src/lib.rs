@@ -25,6 +25,7 @@ pub mod conflicts;
 mod coverage;
 mod error;
 mod fast_builtins;
+mod rule_index;
 mod testing;
 mod verdict;
 mod vm_guard;

@@ -92,6 +92,7 @@ fn runaway_rules_are_stopped_at_the_time_limit() {
         let limits = Limits {
             timeout: Duration::from_millis(50),
             evaluator,
+            ..Limits::default()
         };
         let policy = CompiledPolicy::compile(&bundle, limits).unwrap();
         assert_eq!(policy.on_bytecode(), evaluator == Evaluator::Vm);

@@ -29,6 +29,10 @@ pub struct Config {
     /// semantics) or `vm` (the VM whenever its compiler accepts the bundle, where a conflicting
     /// rule resolves silently instead of denying; see docs/policies.md).
     pub policy_evaluator: sentinel_policy::Evaluator,
+    /// On the bytecode VM, run a `deny` or `approval` rule whose body opens with tests of the
+    /// input (`input.action.target.tool == "x"`) only for inputs that pass them, as OPA's rule
+    /// index does (docs/policies.md). Off: every rule runs for every action.
+    pub policy_rule_index: bool,
     /// The audit log's name: the first line of every checkpoint and the key name in its
     /// signature. Fixed when the signing key is created on first start.
     pub audit_origin: String,
@@ -79,6 +83,7 @@ impl Default for Config {
             metrics_public: false,
             policy_timeout_ms: 100,
             policy_evaluator: sentinel_policy::Evaluator::Auto,
+            policy_rule_index: true,
             audit_origin: "sentinel.local/audit".into(),
             audit_strict: true,
             audit_journal: true,

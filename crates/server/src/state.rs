@@ -50,6 +50,7 @@ impl AppState {
         let pipeline_config = sentinel_pipeline::PipelineConfig {
             policy_timeout: std::time::Duration::from_millis(config.policy_timeout_ms),
             evaluator: config.policy_evaluator,
+            rule_index: config.policy_rule_index,
             audit_strict: config.audit_strict,
             approvals: sentinel_pipeline::ApprovalConfig {
                 request_ttl: std::time::Duration::from_secs(config.approval_ttl_seconds),

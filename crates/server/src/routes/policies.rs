@@ -52,6 +52,9 @@ pub struct EvaluatorChoice {
     /// `file:line`, the VM compiler's refusal, or the server's configuration.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
+    /// How many `deny` and `approval` rules run only for inputs their leading guards let
+    /// through (the VM's rule index; docs/policies.md).
+    pub rules_indexed: usize,
 }
 
 impl EvaluatorChoice {
@@ -63,6 +66,7 @@ impl EvaluatorChoice {
                 "interpreter"
             },
             reason: compiled.interpreted_because().map(String::from),
+            rules_indexed: compiled.rules_indexed(),
         }
     }
 }
