@@ -35,6 +35,8 @@ cargo test --release -q -p sentinel-bench 2>&1 | grep -E "test result|passed|fai
 
 echo "== in-process decide()"
 "$BIN/decide" --iterations "$ITERATIONS" --runs "$RUNS" --max-seconds 2 | tee "$LOG/decide.txt"
+echo "== in-process decide(), 100 rules, without the rule index (the same binary, for the ratio)"
+"$BIN/decide" --iterations "$ITERATIONS" --runs "$RUNS" --max-seconds 2 --only 100 --rule-index false | tee "$LOG/decide-no-index.txt"
 
 echo "== HTTP /v1/check"
 "$BIN/check_load" --duration "$DURATION" --runs "$RUNS" --connections "$CONNECTIONS" \

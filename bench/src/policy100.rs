@@ -292,9 +292,10 @@ mod tests {
         assert_eq!(count, RULES);
         let policy =
             CompiledPolicy::compile(&b, Default::default()).expect("the 100-rule bundle compiles");
-        // Six families of ten rules open with guards the index reads (a tool's name, a prefix of
-        // it, session taint), and so does the library's rule on deactivated tools.
-        assert_eq!(policy.rules_indexed(), 61);
+        // Every rule opens with guards the index reads (a tool's name, a prefix of it, an
+        // argument's regex, glob or substring, session taint), and so does the library's rule on
+        // deactivated tools.
+        assert_eq!(policy.rules_indexed(), 101);
     }
 
     #[test]
@@ -308,6 +309,9 @@ mod tests {
                 _ => Outcome::ApprovalRequired,
             };
             assert_eq!(v.outcome, expected, "{name}: {:?}", v.reasons);
+            // The indexed VM decides as the whole bundle on the interpreter does.
+            let whole = policy.evaluate_interpreted(input(&action).into()).unwrap();
+            assert_eq!(v, whole, "{name}");
         }
     }
 }

@@ -1,36 +1,52 @@
-//! Rule indexing: a `deny` or `approval` rule whose body opens with plain tests of the input
-//! (`input.action.target.tool == "x"`, `input.session.tainted`, `startswith(input.…, "p")`) is
-//! left out of the program that decides an input those tests already rule out.
+//! Rule indexing: a `deny` or `approval` rule whose body opens with guards — conditions on the
+//! input alone, such as `input.action.target.tool == "x"`, `input.session.tainted` or
+//! `regex.match("…", input.action.arguments.command)` — is left out of the program that decides
+//! an input those guards already rule out.
 //!
-//! Most of a large policy is rules about one tool, one namespace or one kind of session, and
+//! Most of a large policy is rules about one tool, one namespace or one kind of argument, and
 //! without an index every decision runs every one of them, though all but a few fail at their
 //! first condition. OPA indexes such rules; regorus does not, so the same effect comes from
-//! compiling one program per set of rules an input can reach, each without the rules it cannot,
-//! and choosing the program by checking the tests in Rust before the VM runs.
+//! checking the guards in Rust before the VM runs, and running the program compiled for exactly
+//! the rules whose guards hold (one program per such set, compiled on first use).
 //!
 //! A rule is indexed when it is a `deny contains …` or `approval contains …` rule of package
 //! `sentinel` with one body (no `else`) whose first conditions (one or more, before anything
 //! else in the body, without `with`) are guards:
-//! - `input.<path> == <string, boolean or null>`, either way round;
-//! - `input.<path>` alone (it holds unless undefined or `false`);
-//! - `startswith(input.<path>, <string>)` (it fails, without error, only on a string that does
-//!   not start so or an undefined value: anything else, which is a run-time error, keeps the
-//!   rule).
+//! - `input.<path> == <string, boolean or null>` (either way round), or `!=`;
+//! - a term as a condition: `input.<path>`, or a call of a pure string builtin ([`PURE`]) on
+//!   input paths, constants and such calls (`contains(lower(input.…), "drop table")`).
 //!
-//! None of these can raise an error, and they are the body's first conditions (a guard binds no
-//! variable, so the compiler keeps it first), so a rule left out would have failed at one of
-//! them with nothing evaluated after it: the decision is exactly the one without the index,
+//! Guards are evaluated as the VM would: an undefined argument makes a call undefined, a
+//! condition fails on undefined or `false`, and the builtins are the very functions the VM calls
+//! ([`crate::vm_guard::builtin`]). A guard that raises an error keeps its rule, so the VM raises
+//! the error itself. Since guards open the body, a rule left out would have stopped at one of
+//! them with nothing after it evaluated: the decision is exactly the one without the index,
 //! errors included. The library module defines both rules itself, so they never disappear.
 //!
 //! A bundle that uses `with` outside its `test_*` rules gets no index (`with` can evaluate a
-//! rule under another input), nor one that defines or imports a `startswith` of its own.
+//! rule under another input); a call whose name a module defines or imports (shadowing the
+//! builtin) is not a guard.
 
 use std::collections::HashSet;
 
-use regorus::unstable::{BoolOp, Expr, Lexer, Literal, Module, Ref, Rule, RuleHead, TokenKind};
+use regorus::unstable::{
+    BoolOp, Expr, Lexer, Literal, Module, Ref, Rule, RuleHead, Span, TokenKind,
+};
 use regorus::Value;
 
 use crate::conflicts::{path_of, var_name};
+use crate::vm_guard::Builtin;
+
+/// The builtins a guard may call: pure functions of their arguments, cheap on short strings.
+const PURE: [&str; 7] = [
+    "regex.match",
+    "glob.match",
+    "startswith",
+    "endswith",
+    "contains",
+    "lower",
+    "upper",
+];
 
 /// The rules an input can reach, one bit per indexed rule: the name of a program.
 pub(crate) type Reach = Box<[u64]>;
@@ -55,18 +71,32 @@ struct IndexedRule {
     guards: Vec<Guard>,
 }
 
+/// A condition on the input alone, evaluated before the VM runs.
 #[derive(Debug)]
-struct Guard {
-    /// Index into `paths`.
-    path: usize,
-    test: Test,
+enum Guard {
+    /// `input.<path> == c`: holds when the value is `c`.
+    Equals(usize, Value),
+    /// `input.<path> != c`: holds when the value is defined and is not `c`.
+    NotEquals(usize, Value),
+    /// A term as a condition: holds unless it is undefined or `false`, or raises an error.
+    Holds(Term),
 }
 
-#[derive(Debug, PartialEq)]
-enum Test {
-    Equals(Value),
-    Truthy,
-    StartsWith(String),
+#[derive(Debug)]
+enum Term {
+    /// Index into the index's `paths`.
+    Path(usize),
+    Const(Value),
+    Call(Call),
+}
+
+#[derive(Debug)]
+struct Call {
+    builtin: Builtin,
+    args: Vec<Term>,
+    /// Where the call is written, and its argument expressions, for the builtin's messages.
+    span: Span,
+    params: Vec<Ref<Expr>>,
 }
 
 impl RuleIndex {
@@ -78,11 +108,7 @@ impl RuleIndex {
             rules: Vec::new(),
             paths: Vec::new(),
         };
-        for module in modules {
-            if defines(module, "startswith") {
-                return None;
-            }
-        }
+        let shadowed: HashSet<String> = modules.iter().flat_map(|m| defined_names(m)).collect();
         for (n, module) in modules.iter().enumerate() {
             let source = &module.package.span.source;
             index
@@ -103,7 +129,7 @@ impl RuleIndex {
                 .collect();
             starts.sort_unstable();
             for rule in &module.policy {
-                let guards = guards_of(rule, &mut index.paths);
+                let guards = guards_of(rule, &shadowed, &mut index.paths);
                 if guards.is_empty() {
                     continue;
                 }
@@ -134,7 +160,15 @@ impl RuleIndex {
         let values: Vec<&Value> = self.paths.iter().map(|p| lookup(input, p)).collect();
         let mut reach = vec![0u64; self.rules.len().div_ceil(64)].into_boxed_slice();
         for (n, rule) in self.rules.iter().enumerate() {
-            if rule.guards.iter().all(|g| g.test.holds(values[g.path])) {
+            // In order, as the VM runs them: the first guard that fails leaves the rule out,
+            // unless an earlier one raised an error (then the VM stops there, with the error).
+            let reached = rule
+                .guards
+                .iter()
+                .map(|g| g.check(&values))
+                .find(|c| *c != Check::Holds)
+                .is_none_or(|c| c == Check::Raises);
+            if reached {
                 reach[n / 64] |= 1 << (n % 64);
             }
         }
@@ -164,18 +198,56 @@ impl RuleIndex {
     }
 }
 
-impl Test {
-    /// Whether the guard lets its rule's body go on (`Value::Undefined` for a missing value).
-    fn holds(&self, value: &Value) -> bool {
-        match self {
-            Test::Equals(expected) => value == expected,
-            Test::Truthy => !matches!(value, Value::Undefined | Value::Bool(false)),
-            Test::StartsWith(prefix) => match value {
-                Value::Undefined => false,
-                Value::String(s) => s.starts_with(prefix.as_str()),
-                // A run-time error in the rule, which must still happen.
-                _ => true,
+/// What a guard does to its rule's body.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Check {
+    /// The body goes on.
+    Holds,
+    /// The body fails here.
+    Fails,
+    /// The body stops here with an error: the rule stays, for the VM to raise it.
+    Raises,
+}
+
+impl Guard {
+    /// The guard's effect, given the values of the index's paths (`Value::Undefined` for a
+    /// missing one).
+    fn check(&self, values: &[&Value]) -> Check {
+        let holds = match self {
+            Guard::Equals(path, expected) => values[*path] == expected,
+            Guard::NotEquals(path, other) => {
+                !matches!(values[*path], Value::Undefined) && values[*path] != other
+            }
+            Guard::Holds(term) => match term.value(values) {
+                Ok(Value::Undefined | Value::Bool(false)) => false,
+                Ok(_) => true,
+                Err(()) => return Check::Raises,
             },
+        };
+        if holds {
+            Check::Holds
+        } else {
+            Check::Fails
+        }
+    }
+}
+
+impl Term {
+    fn value(&self, values: &[&Value]) -> Result<Value, ()> {
+        match self {
+            Term::Path(path) => Ok(values[*path].clone()),
+            Term::Const(v) => Ok(v.clone()),
+            Term::Call(call) => {
+                let mut args = Vec::with_capacity(call.args.len());
+                for arg in &call.args {
+                    match arg.value(values)? {
+                        // An undefined argument: the call is undefined, and not made.
+                        Value::Undefined => return Ok(Value::Undefined),
+                        v => args.push(v),
+                    }
+                }
+                (call.builtin)(&call.span, &call.params, &args, true).map_err(|_| ())
+            }
         }
     }
 }
@@ -195,7 +267,7 @@ fn lookup<'a>(input: &'a Value, path: &[Value]) -> &'a Value {
 }
 
 /// The guards a rule opens with; none when it is not an indexable rule.
-fn guards_of(rule: &Rule, paths: &mut Vec<Vec<Value>>) -> Vec<Guard> {
+fn guards_of(rule: &Rule, shadowed: &HashSet<String>, paths: &mut Vec<Vec<Value>>) -> Vec<Guard> {
     let Rule::Spec { head, bodies, .. } = rule else {
         return Vec::new();
     };
@@ -215,50 +287,81 @@ fn guards_of(rule: &Rule, paths: &mut Vec<Vec<Value>>) -> Vec<Guard> {
     let mut guards = Vec::new();
     for stmt in &body.query.stmts {
         let guard = match &stmt.literal {
-            Literal::Expr { expr, .. } if stmt.with_mods.is_empty() => guard_of(expr),
+            Literal::Expr { expr, .. } if stmt.with_mods.is_empty() => {
+                Reader { shadowed, paths }.guard(expr)
+            }
             _ => None,
         };
-        let Some((path, test)) = guard else {
-            break;
-        };
-        let path = match paths.iter().position(|p| *p == path) {
-            Some(n) => n,
-            None => {
-                paths.push(path);
-                paths.len() - 1
-            }
-        };
-        guards.push(Guard { path, test });
+        match guard {
+            Some(guard) => guards.push(guard),
+            None => break,
+        }
     }
     guards
 }
 
-/// The input path and test of a guard expression.
-fn guard_of(expr: &Ref<Expr>) -> Option<(Vec<Value>, Test)> {
-    if let Some(path) = input_path(expr) {
-        return Some((path, Test::Truthy));
-    }
-    match expr.as_ref() {
-        Expr::BoolExpr {
-            op: BoolOp::Eq,
-            lhs,
-            rhs,
-            ..
-        } => match (input_path(lhs), input_path(rhs)) {
-            (Some(path), None) => Some((path, Test::Equals(constant(rhs)?))),
-            (None, Some(path)) => Some((path, Test::Equals(constant(lhs)?))),
-            _ => None,
-        },
-        Expr::Call { fcn, params, .. } if path_of(fcn).as_deref() == Some("startswith") => {
-            let [value, prefix] = params.as_slice() else {
-                return None;
+/// Reads guards out of expressions, collecting the input paths they read.
+struct Reader<'a> {
+    shadowed: &'a HashSet<String>,
+    paths: &'a mut Vec<Vec<Value>>,
+}
+
+impl Reader<'_> {
+    fn guard(&mut self, expr: &Ref<Expr>) -> Option<Guard> {
+        if let Expr::BoolExpr { op, lhs, rhs, .. } = expr.as_ref() {
+            let (path, constant) = match (input_path(lhs), input_path(rhs)) {
+                (Some(path), None) => (path, scalar(rhs)?),
+                (None, Some(path)) => (path, scalar(lhs)?),
+                _ => return None,
             };
-            match constant(prefix)? {
-                Value::String(p) => Some((input_path(value)?, Test::StartsWith(p.to_string()))),
+            let path = self.path(path);
+            return match op {
+                BoolOp::Eq => Some(Guard::Equals(path, constant)),
+                BoolOp::Ne => Some(Guard::NotEquals(path, constant)),
                 _ => None,
+            };
+        }
+        self.term(expr).map(Guard::Holds)
+    }
+
+    fn term(&mut self, expr: &Ref<Expr>) -> Option<Term> {
+        if let Some(path) = input_path(expr) {
+            return Some(Term::Path(self.path(path)));
+        }
+        if let Some(value) = constant(expr) {
+            return Some(Term::Const(value));
+        }
+        let Expr::Call {
+            span, fcn, params, ..
+        } = expr.as_ref()
+        else {
+            return None;
+        };
+        let name = path_of(fcn)?;
+        let root = name.split('.').next().unwrap_or_default();
+        if !PURE.contains(&name.as_str()) || self.shadowed.contains(root) {
+            return None;
+        }
+        let args = params
+            .iter()
+            .map(|p| self.term(p))
+            .collect::<Option<Vec<Term>>>()?;
+        Some(Term::Call(Call {
+            builtin: crate::vm_guard::builtin(&name)?,
+            args,
+            span: span.clone(),
+            params: params.clone(),
+        }))
+    }
+
+    fn path(&mut self, path: Vec<Value>) -> usize {
+        match self.paths.iter().position(|p| *p == path) {
+            Some(n) => n,
+            None => {
+                self.paths.push(path);
+                self.paths.len() - 1
             }
         }
-        _ => None,
     }
 }
 
@@ -274,7 +377,7 @@ fn input_path(expr: &Ref<Expr>) -> Option<Vec<Value>> {
                 at = refr;
             }
             Expr::RefBrack { refr, index, .. } => {
-                match constant(index)? {
+                match scalar(index)? {
                     key @ Value::String(_) => keys.push(key),
                     _ => return None,
                 }
@@ -288,15 +391,27 @@ fn input_path(expr: &Ref<Expr>) -> Option<Vec<Value>> {
     (!keys.is_empty()).then_some(keys)
 }
 
-/// A string, boolean or null written in the rule. Numbers are left out: `1 == 1.0` in Rego, and
-/// the guard compares values exactly.
-fn constant(expr: &Ref<Expr>) -> Option<Value> {
+/// A string, boolean or null written in the rule: what an equality guard compares with.
+/// Numbers are left out: `1 == 1.0` in Rego, and the guard compares values exactly.
+fn scalar(expr: &Ref<Expr>) -> Option<Value> {
     match expr.as_ref() {
         Expr::String { value, .. } | Expr::RawString { value, .. } | Expr::Bool { value, .. } => {
             Some(value.clone())
         }
         Expr::Null { .. } => Some(Value::Null),
         _ => None,
+    }
+}
+
+/// A constant argument of a call: a scalar, a number, or an array of constants
+/// (`glob.match`'s delimiters).
+fn constant(expr: &Ref<Expr>) -> Option<Value> {
+    match expr.as_ref() {
+        Expr::Number { value, .. } => Some(value.clone()),
+        Expr::Array { items, .. } => Some(Value::from(
+            items.iter().map(constant).collect::<Option<Vec<Value>>>()?,
+        )),
+        _ => scalar(expr),
     }
 }
 
@@ -319,22 +434,21 @@ fn rule_name(rule: &Rule) -> Option<String> {
     }
 }
 
-/// Whether `name` in `module` could mean something other than the builtin: a rule of that name,
-/// or an import that ends in it or is named so.
-fn defines(module: &Module, name: &str) -> bool {
-    let imported = module.imports.iter().any(|import| {
-        let alias = import.r#as.as_ref().map(|span| span.text());
-        let last = match import.refr.as_ref() {
-            Expr::RefDot { field, .. } => field.1.as_string().ok().map(|s| s.to_string()),
-            other => var_name(other),
-        };
-        alias == Some(name) || last.as_deref() == Some(name)
-    });
-    imported
-        || module
-            .policy
-            .iter()
-            .any(|rule| rule_name(rule).as_deref() == Some(name))
+/// The names a module defines (the first name of each rule) or imports (the alias, or the
+/// last name of the path): a call of one of them may not be the builtin.
+fn defined_names(module: &Module) -> Vec<String> {
+    let imported = module
+        .imports
+        .iter()
+        .filter_map(|import| match &import.r#as {
+            Some(alias) => Some(alias.text().to_string()),
+            None => match import.refr.as_ref() {
+                Expr::RefDot { field, .. } => field.1.as_string().ok().map(|s| s.to_string()),
+                other => var_name(other),
+            },
+        });
+    let rules = module.policy.iter().filter_map(|rule| rule_name(rule));
+    imported.chain(rules).collect()
 }
 
 /// Byte ranges of a module's `test_*` rules, where `with` is how tests set their input.
@@ -386,106 +500,113 @@ mod tests {
         RuleIndex::of(engine.get_modules())
     }
 
-    fn guards(index: &RuleIndex) -> Vec<Vec<(String, &Test)>> {
-        index
-            .rules
-            .iter()
-            .map(|r| {
-                r.guards
-                    .iter()
-                    .map(|g| {
-                        let path: Vec<String> = index.paths[g.path]
-                            .iter()
-                            .map(|k| k.as_string().unwrap().to_string())
-                            .collect();
-                        (path.join("."), &g.test)
-                    })
-                    .collect()
-            })
+    /// Which indexed rules (in order) `input` reaches.
+    fn reached(index: &RuleIndex, input: serde_json::Value) -> Vec<bool> {
+        let reach = index.reach(&Value::from(input));
+        (0..index.len())
+            .map(|n| reach[n / 64] & (1 << (n % 64)) != 0)
             .collect()
     }
 
     #[test]
-    fn a_body_s_leading_guards_index_its_rule() {
+    fn only_a_body_s_leading_guards_index_its_rule() {
         let index = index_of(
             r#"package sentinel
 deny contains "a" if input.action.target.tool == "a"
 deny contains msg if {
     input.action.arguments["name-space"] == "kube-system"
     "b" == input.action.target.tool
-    input.session.tainted
-    startswith(input.action.target.tool, `team.`)
     msg := "b"
     input.action.target.tool == "after a non-guard"
 }
-approval contains "c" if { input.action.target.tool == false; input.x == null }
-deny contains "not equal" if input.action.target.tool != "d"
+approval contains "c" if { input.action.target.tool != false; input.x == null }
 deny contains "negated" if { not input.action.target.tool == "e" }
 deny contains "number" if input.action.arguments.n == 1
 deny contains "variable" if { x := "f"; input.action.target.tool == x }
 deny contains "whole input" if input
+deny contains "not pure" if { time.now_ns() > 0 }
 allow if input.action.target.tool == "g"
 "#,
         )
         .expect("an index");
-        let s = |v: &str| Test::Equals(Value::from(v));
+        assert_eq!(index.len(), 3);
+        let input = |tool: serde_json::Value, ns: &str, x: serde_json::Value| serde_json::json!({"action": {"target": {"tool": tool}, "arguments": {"name-space": ns}}, "x": x});
+        use serde_json::json;
         assert_eq!(
-            guards(&index),
-            [
-                vec![("action.target.tool".to_string(), &s("a"))],
-                vec![
-                    ("action.arguments.name-space".into(), &s("kube-system")),
-                    ("action.target.tool".into(), &s("b")),
-                    ("session.tainted".into(), &Test::Truthy),
-                    (
-                        "action.target.tool".into(),
-                        &Test::StartsWith("team.".into())
-                    ),
-                ],
-                vec![
-                    (
-                        "action.target.tool".into(),
-                        &Test::Equals(Value::Bool(false))
-                    ),
-                    ("x".into(), &Test::Equals(Value::Null)),
-                ],
-            ]
+            reached(&index, input(json!("a"), "", json!(1))),
+            [true, false, false]
+        );
+        // The guard after `msg := "b"` does not count: "b" in kube-system reaches the rule.
+        assert_eq!(
+            reached(&index, input(json!("b"), "kube-system", json!(null))),
+            [false, true, true]
+        );
+        assert_eq!(
+            reached(&index, input(json!(false), "kube-system", json!(null))),
+            [false, false, false]
         );
     }
 
     #[test]
     fn guards_hold_as_rego_evaluates_them() {
-        let yes = |t: Test, v: serde_json::Value| t.holds(&Value::from(v));
-        assert!(yes(Test::Truthy, serde_json::json!(true)));
-        assert!(yes(Test::Truthy, serde_json::json!(0)));
-        assert!(yes(Test::Truthy, serde_json::json!(null)));
-        assert!(!yes(Test::Truthy, serde_json::json!(false)));
-        assert!(!Test::Truthy.holds(&Value::Undefined));
-        assert!(yes(Test::StartsWith("a.".into()), serde_json::json!("a.b")));
-        assert!(!yes(
-            Test::StartsWith("a.".into()),
-            serde_json::json!("b.a")
-        ));
-        // Not a string: startswith raises an error, which the rule must still raise.
-        assert!(yes(Test::StartsWith("a.".into()), serde_json::json!(5)));
-        assert!(!Test::StartsWith("a.".into()).holds(&Value::Undefined));
-        assert!(!yes(Test::Equals(Value::from("1")), serde_json::json!(1)));
+        use serde_json::json;
+        let index = index_of(
+            r#"package sentinel
+deny contains "truthy" if input.v
+deny contains "prefix" if startswith(input.v, "a.")
+deny contains "regex" if regex.match(`^rm\s`, input.v)
+deny contains "lowered" if contains(lower(input.v), "drop table")
+deny contains "glob" if { glob.match("prod-*", ["-"], input.v); input.env != "prod" }
+deny contains "error first" if { startswith(input.v, "x"); input.missing == "y" }
+"#,
+        )
+        .expect("an index");
+        let at = |v: serde_json::Value| reached(&index, json!({"v": v, "env": "dev"}));
+        // Not a string: each call raises an error, so every rule stays for the VM to raise it.
+        // A failing guard after one that raised does not leave the rule out: the VM stops at
+        // the error first.
+        assert_eq!(at(json!(true)), [true; 6]);
+        assert_eq!(at(json!(0)), [true; 6]);
+        assert_eq!(at(json!(false)), [false, true, true, true, true, true]);
+        assert_eq!(at(json!("a.b")), [true, true, false, false, false, false]);
+        assert_eq!(
+            at(json!("rm -rf /")),
+            [true, false, true, false, false, false]
+        );
+        assert_eq!(
+            at(json!("DROP TABLE x")),
+            [true, false, false, true, false, false]
+        );
+        assert_eq!(
+            at(json!("prod-eu")),
+            [true, false, false, false, true, false]
+        );
+        assert_eq!(at(json!("xyz")), [true, false, false, false, false, false]);
+        assert_eq!(
+            reached(&index, json!({"v": "prod-eu", "env": "prod"})),
+            [true, false, false, false, false, false]
+        );
+        // Undefined: every call is undefined, and no rule is reached.
+        assert_eq!(reached(&index, json!({})), [false; 6]);
     }
 
     #[test]
-    fn with_outside_tests_or_a_startswith_rule_means_no_index() {
+    fn with_outside_tests_means_no_index_and_a_shadowed_builtin_is_no_guard() {
         let keyed = "package sentinel\ndeny contains \"a\" if input.action.target.tool == \"a\"\n";
         assert!(index_of(&format!("{keyed}p if {{ deny with input as {{}} }}\n")).is_none());
         assert!(index_of(&format!("{keyed}test_a if {{ deny with input as {{}} }}\n")).is_some());
         let message =
             format!("{keyed}deny contains \"deal with it\" if input.x # with a comment\n");
         assert!(index_of(&message).is_some());
-        assert!(index_of(&format!("{keyed}startswith(a, b) := true\n")).is_none());
-        let imported = keyed.replace(
+        let guarded = "deny contains \"p\" if startswith(input.x, \"p\")\n";
+        assert_eq!(index_of(&format!("{keyed}{guarded}")).unwrap().len(), 2);
+        let shadowed = format!("{keyed}{guarded}startswith(a, b) := true\n");
+        assert_eq!(index_of(&shadowed).unwrap().len(), 1);
+        let imported = format!("{keyed}{guarded}").replace(
             "package sentinel\n",
             "package sentinel\nimport data.lib.startswith\n",
         );
-        assert!(index_of(&imported).is_none());
+        assert_eq!(index_of(&imported).unwrap().len(), 1);
     }
 
     #[test]

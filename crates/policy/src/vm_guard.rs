@@ -27,7 +27,7 @@ use regorus::unstable::numbers::arithmetic_operation;
 use regorus::unstable::{ArithOp, BuiltinFcn, Expr, Ref, Span, BUILTINS};
 use regorus::Value;
 
-type Builtin = fn(&Span, &[Ref<Expr>], &[Value], bool) -> Result<Value>;
+pub(crate) type Builtin = fn(&Span, &[Ref<Expr>], &[Value], bool) -> Result<Value>;
 
 thread_local! {
     /// The first builtin error of the run on this thread.
@@ -86,6 +86,14 @@ fn guard_of(name: &str) -> Result<Builtin> {
         .and_then(|row| row.get(index % 16))
         .copied()
         .ok_or_else(|| anyhow::anyhow!("builtin {name} cannot be guarded (past the guard table)"))
+}
+
+/// The builtin `name` as the VM runs it (strict; regorus's own, or the pattern matchers that
+/// keep their caches), without noting its error: for the rule index, which evaluates a rule's
+/// guards before the VM does ([`crate::rule_index`]).
+pub(crate) fn builtin(name: &str) -> Option<Builtin> {
+    let index = TABLE.binary_search_by_key(&name, |(n, _)| *n).ok()?;
+    Some(TABLE[index].1)
 }
 
 /// The first builtin error since the last call on this thread, if any.

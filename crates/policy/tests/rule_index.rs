@@ -26,12 +26,13 @@ approval contains "a tainted session writes" if {
 	input.action.arguments.path != "/tmp"
 }
 
-# Not indexed: they apply to every tool.
+# A guard that calls builtins: run before the VM, errors (a query that is not a string) kept.
 deny contains msg if {
 	contains(lower(input.action.arguments.query), "drop table")
 	msg := "no drop table"
 }
 
+# Not indexed: it opens with `not`.
 deny contains "not a legacy tool" if {
 	not input.action.target.tool == "legacy_tool"
 	input.action.arguments.forbid_all == true
@@ -77,8 +78,9 @@ fn in_session(tool: Value, arguments: Value, session: Value) -> Value {
 #[test]
 fn indexed_decisions_equal_the_whole_bundle_s() {
     let policy = policy(KEYED);
-    // Five of the bundle's, and the library's rule on deactivated tools.
-    assert_eq!(policy.rules_indexed(), 6);
+    // Six of the bundle's (not the one that opens with `not`), and the library's rule on
+    // deactivated tools.
+    assert_eq!(policy.rules_indexed(), 7);
     let tools = [
         json!("legacy_tool"),
         json!("restart_pod"),
@@ -94,6 +96,7 @@ fn indexed_decisions_equal_the_whole_bundle_s() {
         json!({"namespace": "kube-system"}),
         json!({"amount": 5000}),
         json!({"amount": 10, "query": "DROP TABLE users"}),
+        json!({"query": 42}),
         json!({"forbid_all": true, "n": 4}),
         json!({"path": "/etc/passwd"}),
     ];
