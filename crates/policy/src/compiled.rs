@@ -12,7 +12,7 @@ use regorus::utils::limits::ExecutionTimerConfig;
 use regorus::{Engine, Value};
 
 use crate::rule_index::{Reach, RuleIndex};
-use crate::{Bundle, PolicyError, SourceError, Verdict, DECISION_RULE, LIBRARY};
+use crate::{Bundle, PolicyError, SourceError, Verdict, DECISION_RULE, LIBRARY, LIBRARY_FILE};
 
 /// How a policy is evaluated, and for how long at most.
 #[derive(Debug, Clone, Copy)]
@@ -126,8 +126,8 @@ impl CompiledPolicy {
         });
         engine.set_strict_builtin_errors(true);
         engine
-            .add_policy("sentinel.rego".into(), LIBRARY.into())
-            .map_err(|e| PolicyError::Invalid(vec![locate(&e.to_string(), "sentinel.rego")]))?;
+            .add_policy(LIBRARY_FILE.into(), LIBRARY.into())
+            .map_err(|e| PolicyError::Invalid(vec![locate(&e.to_string(), LIBRARY_FILE)]))?;
         let mut errors = Vec::new();
         for (name, source) in &bundle.modules {
             if let Err(e) = engine.add_policy(name.clone(), source.clone()) {
@@ -283,6 +283,23 @@ impl CompiledPolicy {
             .as_ref()
             .and_then(|p| p.indexed.as_ref())
             .map_or(0, |i| i.index.len())
+    }
+
+    /// How many indexed programs have been compiled and are in use (each for one set of rules
+    /// an input can reach); a program that failed to compile is not counted (its inputs are
+    /// decided by the whole bundle).
+    pub fn indexed_programs(&self) -> usize {
+        let Some(indexed) = self.bytecode.as_ref().and_then(|p| p.indexed.as_ref()) else {
+            return 0;
+        };
+        let programs = indexed
+            .programs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        programs
+            .values()
+            .filter(|cell| matches!(cell.get(), Some(Some(_))))
+            .count()
     }
 
     fn runtime_error(&self, message: String) -> PolicyError {

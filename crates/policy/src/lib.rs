@@ -83,6 +83,8 @@ pub use verdict::{Outcome, Verdict};
 
 /// The library module every bundle is compiled with.
 pub const LIBRARY: &str = include_str!("../rego/sentinel.rego");
+/// The library module's file name in every compiled bundle.
+pub(crate) const LIBRARY_FILE: &str = "sentinel.rego";
 /// The rule the engine evaluates.
 pub const DECISION_RULE: &str = "data.sentinel.decision";
 

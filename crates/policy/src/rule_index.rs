@@ -21,7 +21,8 @@
 //! ([`crate::vm_guard::builtin`]). A guard that raises an error keeps its rule, so the VM raises
 //! the error itself. Since guards open the body, a rule left out would have stopped at one of
 //! them with nothing after it evaluated: the decision is exactly the one without the index,
-//! errors included. The library module defines both rules itself, so they never disappear.
+//! errors included. The library module's own rules are never left out: they keep both rules
+//! defined, however many of the bundle's an input cannot reach.
 //!
 //! A bundle that uses `with` outside its `test_*` rules gets no index (`with` can evaluate a
 //! rule under another input); a call whose name a module defines or imports (shadowing the
@@ -36,6 +37,7 @@ use regorus::Value;
 
 use crate::conflicts::{path_of, var_name};
 use crate::vm_guard::Builtin;
+use crate::{LIBRARY, LIBRARY_FILE};
 
 /// The builtins a guard may call: pure functions of their arguments, cheap on short strings.
 const PURE: [&str; 7] = [
@@ -117,7 +119,10 @@ impl RuleIndex {
             if uses_with_outside(source, &test_rule_ranges(module)) {
                 return None;
             }
-            if path_of(&module.package.refr).as_deref() != Some("sentinel") {
+            // The library's own rules stay in every program: they keep `deny` and `approval`
+            // defined however many of the bundle's rules an input leaves out.
+            let library = source.get_path() == LIBRARY_FILE && *source.contents() == LIBRARY;
+            if library || path_of(&module.package.refr).as_deref() != Some("sentinel") {
                 continue;
             }
             // A rule's span ends with its last token, which for a string is before the closing

@@ -78,9 +78,8 @@ fn in_session(tool: Value, arguments: Value, session: Value) -> Value {
 #[test]
 fn indexed_decisions_equal_the_whole_bundle_s() {
     let policy = policy(KEYED);
-    // Six of the bundle's (not the one that opens with `not`), and the library's rule on
-    // deactivated tools.
-    assert_eq!(policy.rules_indexed(), 7);
+    // All but the one that opens with `not`.
+    assert_eq!(policy.rules_indexed(), 6);
     let tools = [
         json!("legacy_tool"),
         json!("restart_pod"),
@@ -172,6 +171,9 @@ fn each_tool_gets_its_own_rules_and_only_those() {
     assert!(policy
         .evaluate(in_session(json!(7), json!({}), json!({"tainted": true})).into())
         .is_err());
+    // Five sets of rules reached so far (legacy_tool's, the refund's, restart_pod's, the
+    // tainted write's, none), each decided by its own program, none by the whole bundle.
+    assert_eq!(policy.indexed_programs(), 5);
     let query = decide("query_db", json!({"query": "drop table x"})).unwrap();
     assert_eq!(query.reasons, ["no drop table"]);
     assert_eq!(
@@ -236,7 +238,7 @@ fn many_indexed_tools_past_the_cap() {
     }
     let started = std::time::Instant::now();
     let policy = policy(&source);
-    assert_eq!(policy.rules_indexed(), 301, "300 and the library's");
+    assert_eq!(policy.rules_indexed(), 300);
     // 256 programs, one per tool, then the whole bundle for the 44 more; and again, warm.
     for n in (0..300).chain([299, 0, 150]) {
         let v = policy
@@ -244,6 +246,7 @@ fn many_indexed_tools_past_the_cap() {
             .unwrap();
         assert_eq!(v.reasons, [format!("tool_{n} is retired")]);
     }
+    assert_eq!(policy.indexed_programs(), 256, "the cap");
     let other = policy
         .evaluate(input(json!("tool_300"), json!({})).into())
         .unwrap();

@@ -336,11 +336,10 @@ async fn policy_lifecycle_validate_test_push_activate_rollback() {
             shipped_bundle("sre"),
         )
         .await;
-    // Its rule about `restart_kubernetes_pod` runs only for that tool, and the library's rule
-    // on deactivated tools only for those (the rule index).
+    // Its rule about `restart_kubernetes_pod` runs only for that tool (the rule index).
     assert_eq!(
         v.ok(200)["evaluator"],
-        json!({"engine": "vm", "rules_indexed": 2})
+        json!({"engine": "vm", "rules_indexed": 1})
     );
     let conflicting = json!({"modules": {"p.rego": "package sentinel\n\nlabel := y if { some y in input.action.arguments.list }\n\ndeny contains label if input.action.arguments.x\n"}});
     let v = s
