@@ -119,12 +119,7 @@ impl CompiledPolicy {
         bundle
             .check_limits()
             .map_err(|m| PolicyError::Invalid(vec![unlocated(m)]))?;
-        let mut engine = Engine::new();
-        engine.set_execution_timer_config(ExecutionTimerConfig {
-            limit: limits.timeout,
-            check_interval: NonZeroU32::new(64).expect("non-zero"),
-        });
-        engine.set_strict_builtin_errors(true);
+        let mut engine = new_engine(limits);
         engine
             .add_policy(LIBRARY_FILE.into(), LIBRARY.into())
             .map_err(|e| PolicyError::Invalid(vec![locate(&e.to_string(), LIBRARY_FILE)]))?;
@@ -391,14 +386,20 @@ impl Programs {
     }
 }
 
-/// An engine with `sources` (the library among them) and `data`, for compiling to bytecode.
-fn engine_of(sources: &[(String, String)], data: &Value, limits: Limits) -> anyhow::Result<Engine> {
+/// An empty engine with Sentinel's settings: the time limit, and builtin errors as errors.
+fn new_engine(limits: Limits) -> Engine {
     let mut engine = Engine::new();
     engine.set_execution_timer_config(ExecutionTimerConfig {
         limit: limits.timeout,
         check_interval: NonZeroU32::new(64).expect("non-zero"),
     });
     engine.set_strict_builtin_errors(true);
+    engine
+}
+
+/// An engine with `sources` (the library among them) and `data`, for compiling to bytecode.
+fn engine_of(sources: &[(String, String)], data: &Value, limits: Limits) -> anyhow::Result<Engine> {
+    let mut engine = new_engine(limits);
     for (name, source) in sources {
         engine.add_policy(name.clone(), source.clone())?;
     }

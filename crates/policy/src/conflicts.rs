@@ -354,7 +354,7 @@ pub(crate) fn path_of(expr: &Expr) -> Option<String> {
 }
 
 /// The first name of a rule head: `p` of `p.q[k]` or `f(x)`.
-fn root_name(refr: &Expr) -> String {
+pub(crate) fn root_name(refr: &Expr) -> String {
     match refr {
         Expr::RefDot { refr, .. } | Expr::RefBrack { refr, .. } => root_name(refr),
         other => var_name(other).unwrap_or_default(),

@@ -35,7 +35,7 @@ use regorus::unstable::{
 };
 use regorus::Value;
 
-use crate::conflicts::{path_of, var_name};
+use crate::conflicts::{path_of, root_name, var_name};
 use crate::vm_guard::Builtin;
 use crate::{LIBRARY, LIBRARY_FILE};
 
@@ -430,13 +430,7 @@ fn rule_name(rule: &Rule) -> Option<String> {
         },
         Rule::Default { refr, .. } => refr,
     };
-    let mut at = refr;
-    loop {
-        match at.as_ref() {
-            Expr::RefDot { refr, .. } | Expr::RefBrack { refr, .. } => at = refr,
-            _ => return var_name(at),
-        }
-    }
+    Some(root_name(refr)).filter(|name| !name.is_empty())
 }
 
 /// The names a module defines (the first name of each rule) or imports (the alias, or the
