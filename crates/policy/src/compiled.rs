@@ -3,7 +3,8 @@
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::num::NonZeroU32;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex, OnceLock, Weak};
 use std::time::Duration;
 
 use regorus::languages::rego::compiler::Compiler;
@@ -79,16 +80,33 @@ struct Bytecode {
 /// ([`crate::rule_index`]), one program per set of indexed rules an input can reach.
 struct Programs {
     whole: Arc<Bytecode>,
-    indexed: Option<Indexed>,
+    indexed: Option<Arc<Indexed>>,
 }
 
 /// The programs of an indexed bundle, each compiled when a decision first needs it: a bundle
-/// that names hundreds of tools compiles as fast as one that names none.
+/// that names hundreds of tools compiles as fast as one that names none. The compiling is done
+/// by a thread of its own ([`compile_later`]); until a program is ready, the whole bundle
+/// decides its inputs, so no decision waits for a compiler (nor can an input chosen to need a
+/// new program make its own decision slow).
 struct Indexed {
     index: RuleIndex,
+    /// The bundle's data, which every program holds.
+    data: Value,
+    limits: Limits,
     /// At most [`MAX_PROGRAMS`]; an input that would need another is decided by the whole
-    /// bundle. `None` when a program could not be compiled: the whole bundle decides instead.
-    programs: Mutex<HashMap<Reach, Arc<OnceLock<Option<Arc<Bytecode>>>>>>,
+    /// bundle.
+    programs: Mutex<HashMap<Reach, Slot>>,
+}
+
+/// Where one indexed program stands.
+#[derive(Clone)]
+enum Slot {
+    /// Queued or being compiled: the whole bundle decides meanwhile.
+    Compiling,
+    Ready(Arc<Bytecode>),
+    /// It did not compile (not expected: it is the whole bundle with rules left out); the whole
+    /// bundle decides its inputs, the same, only slower.
+    Failed,
 }
 
 /// Programs compiled per indexed bundle. Each is a compiled copy of the bundle with a VM per
@@ -235,9 +253,12 @@ impl CompiledPolicy {
             if !warm.contains_key(&self.revision) && warm.len() >= WARM_PER_THREAD {
                 warm.clear();
             }
-            let program = reach
-                .as_ref()
-                .and_then(|r| programs.for_reach(r, self.limits));
+            let program = reach.as_ref().and_then(|r| {
+                programs
+                    .indexed
+                    .as_ref()
+                    .and_then(|indexed| indexed.program(r))
+            });
             let vms = warm.entry(self.revision.clone()).or_default();
             match (reach, program) {
                 (Some(reach), Some(b)) => {
@@ -280,10 +301,33 @@ impl CompiledPolicy {
             .map_or(0, |i| i.index.len())
     }
 
-    /// How many indexed programs have been compiled and are in use (each for one set of rules
-    /// an input can reach); a program that failed to compile is not counted (its inputs are
-    /// decided by the whole bundle).
+    /// How many indexed programs are compiled and in use (each for one set of rules an input
+    /// can reach). One that is still compiling, or failed to, is not counted: the whole bundle
+    /// decides its inputs.
     pub fn indexed_programs(&self) -> usize {
+        self.count_slots(|s| matches!(s, Slot::Ready(_)))
+    }
+
+    /// How many indexed programs are queued for, or on, the compiler thread.
+    pub fn compiling_programs(&self) -> usize {
+        self.count_slots(|s| matches!(s, Slot::Compiling))
+    }
+
+    /// Waits, at most `limit`, until no program of this bundle is compiling, so that the next
+    /// decisions run on the programs their inputs need (benchmarks and tests want that);
+    /// whether that came about in time.
+    pub fn settle(&self, limit: Duration) -> bool {
+        let deadline = std::time::Instant::now() + limit;
+        while self.compiling_programs() > 0 {
+            if std::time::Instant::now() >= deadline {
+                return false;
+            }
+            std::thread::sleep(Duration::from_micros(200));
+        }
+        true
+    }
+
+    fn count_slots(&self, which: impl Fn(&Slot) -> bool) -> usize {
         let Some(indexed) = self.bytecode.as_ref().and_then(|p| p.indexed.as_ref()) else {
             return 0;
         };
@@ -291,10 +335,7 @@ impl CompiledPolicy {
             .programs
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
-        programs
-            .values()
-            .filter(|cell| matches!(cell.get(), Some(Some(_))))
-            .count()
+        programs.values().filter(|s| which(s)).count()
     }
 
     fn runtime_error(&self, message: String) -> PolicyError {
@@ -340,49 +381,97 @@ impl Programs {
         data: &serde_json::Value,
         limits: Limits,
     ) -> anyhow::Result<Programs> {
-        let whole = Arc::new(to_bytecode(engine, Value::from(data.clone()))?);
+        let data = Value::from(data.clone());
+        let whole = Arc::new(to_bytecode(engine, data.clone())?);
         let indexed = limits
             .rule_index
             .then(|| RuleIndex::of(engine.get_modules()))
             .flatten()
-            .map(|index| Indexed {
-                index,
-                programs: Mutex::new(HashMap::new()),
+            .map(|index| {
+                Arc::new(Indexed {
+                    index,
+                    data,
+                    limits,
+                    programs: Mutex::new(HashMap::new()),
+                })
             });
         Ok(Programs { whole, indexed })
     }
+}
 
-    /// The program for inputs that reach `reach`, compiled on first use; `None` when the whole
-    /// bundle must decide (too many programs already, or this one did not compile).
-    fn for_reach(&self, reach: &Reach, limits: Limits) -> Option<Arc<Bytecode>> {
-        let indexed = self.indexed.as_ref()?;
-        let cell = {
-            let mut programs = indexed
+impl Indexed {
+    /// The program for inputs that reach `reach`; `None` when the whole bundle must decide
+    /// (the program is being compiled, did not compile, or there are too many already). The
+    /// first such input queues the program for the compiler thread.
+    fn program(self: &Arc<Self>, reach: &Reach) -> Option<Arc<Bytecode>> {
+        {
+            let mut programs = self
                 .programs
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             match programs.get(reach) {
-                Some(cell) => cell.clone(),
+                Some(Slot::Ready(b)) => return Some(b.clone()),
+                Some(Slot::Compiling | Slot::Failed) => return None,
                 None if programs.len() >= MAX_PROGRAMS => return None,
-                None => programs.entry(reach.clone()).or_default().clone(),
+                None => programs.insert(reach.clone(), Slot::Compiling),
+            };
+        }
+        compile_later(Arc::downgrade(self), reach.clone());
+        None
+    }
+
+    /// Compiles the program for `reach` and makes it available.
+    fn compile(&self, reach: &Reach) {
+        let sources = self.index.sources_for(reach);
+        let slot = match engine_of(&sources, &self.data, self.limits)
+            .and_then(|e| to_bytecode(&e, self.data.clone()))
+        {
+            Ok(b) => Slot::Ready(Arc::new(b)),
+            Err(e) => {
+                tracing::warn!(error = %e, "policy: an indexed program did not compile; the whole bundle decides its inputs");
+                Slot::Failed
             }
         };
-        // Compiled outside the lock: other programs need not wait for this one.
-        cell.get_or_init(|| {
-            let sources = indexed.index.sources_for(reach);
-            match engine_of(&sources, &self.whole.data, limits)
-                .and_then(|e| to_bytecode(&e, self.whole.data.clone()))
-            {
-                Ok(b) => Some(Arc::new(b)),
-                Err(e) => {
-                    // Not expected (the program is the whole one with rules left out); the whole
-                    // program decides the same, only slower.
-                    tracing::warn!(error = %e, "policy: an indexed program did not compile; the whole bundle decides its inputs");
-                    None
+        self.programs
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .insert(reach.clone(), slot);
+    }
+}
+
+/// An indexed program waiting for the compiler thread. A bundle replaced meanwhile is dropped,
+/// and its programs are not compiled.
+type CompileJob = (Weak<Indexed>, Reach);
+
+/// Hands a program to the one compiler thread every bundle shares, started on first use: one
+/// thread, so a burst of new inputs (or revisions) takes one core at most, in order.
+fn compile_later(indexed: Weak<Indexed>, reach: Reach) {
+    static COMPILER: OnceLock<Option<mpsc::Sender<CompileJob>>> = OnceLock::new();
+    let sender = COMPILER.get_or_init(|| {
+        let (tx, rx) = mpsc::channel::<CompileJob>();
+        std::thread::Builder::new()
+            .name("policy-compiler".into())
+            .spawn(move || {
+                for (indexed, reach) in rx {
+                    if let Some(indexed) = indexed.upgrade() {
+                        indexed.compile(&reach);
+                    }
                 }
-            }
-        })
-        .clone()
+            })
+            .inspect_err(|e| tracing::warn!(error = %e, "policy: no compiler thread; indexed programs compile where they are first needed"))
+            .ok()
+            .map(|_| tx)
+    });
+    let job = (indexed, reach);
+    let job = match sender {
+        Some(tx) => match tx.send(job) {
+            Ok(()) => return,
+            Err(mpsc::SendError(job)) => job,
+        },
+        None => job,
+    };
+    if let Some(indexed) = job.0.upgrade() {
+        indexed.compile(&job.1);
     }
 }
 

@@ -124,16 +124,29 @@ fn indexed_decisions_equal_the_whole_bundle_s() {
     );
 }
 
-/// The verdict of the indexed VM and of the interpreter on the whole bundle are the same, or
-/// both are errors (whose messages the two engines word differently).
+/// The verdict of the VM and of the interpreter on the whole bundle are the same, or both are
+/// errors (whose messages the two engines word differently): both while the input's program is
+/// compiled (the whole bundle on the VM decides) and once it is ready.
 fn same(policy: &CompiledPolicy, input: &Value) {
-    let indexed = policy.evaluate(input.clone().into());
     let whole = policy.evaluate_interpreted(input.clone().into());
-    match (&indexed, &whole) {
-        (Ok(a), Ok(b)) => assert_eq!(a, b, "{input}"),
-        (Err(_), Err(_)) => {}
-        _ => panic!("{input}: indexed {indexed:?}, whole {whole:?}"),
+    let first = policy.evaluate(input.clone().into());
+    settle(policy);
+    let indexed = policy.evaluate(input.clone().into());
+    for vm in [first, indexed] {
+        match (&vm, &whole) {
+            (Ok(a), Ok(b)) => assert_eq!(a, b, "{input}"),
+            (Err(_), Err(_)) => {}
+            _ => panic!("{input}: VM {vm:?}, whole bundle on the interpreter {whole:?}"),
+        }
     }
+}
+
+/// Waits until the compiler thread has compiled every program the decisions so far queued.
+fn settle(policy: &CompiledPolicy) {
+    assert!(
+        policy.settle(std::time::Duration::from_secs(60)),
+        "programs still compiling"
+    );
 }
 
 #[test]
@@ -172,8 +185,13 @@ fn each_tool_gets_its_own_rules_and_only_those() {
         .evaluate(in_session(json!(7), json!({}), json!({"tainted": true})).into())
         .is_err());
     // Five sets of rules reached so far (legacy_tool's, the refund's, restart_pod's, the
-    // tainted write's, none), each decided by its own program, none by the whole bundle.
+    // tainted write's, none), each with its own program once compiled.
+    settle(&policy);
     assert_eq!(policy.indexed_programs(), 5);
+    assert_eq!(
+        tainted("write_file", true).reasons,
+        ["a tainted session writes"]
+    );
     let query = decide("query_db", json!({"query": "drop table x"})).unwrap();
     assert_eq!(query.reasons, ["no drop table"]);
     assert_eq!(
@@ -246,7 +264,14 @@ fn many_indexed_tools_past_the_cap() {
             .unwrap();
         assert_eq!(v.reasons, [format!("tool_{n} is retired")]);
     }
+    settle(&policy);
     assert_eq!(policy.indexed_programs(), 256, "the cap");
+    for n in [0, 255, 299] {
+        let v = policy
+            .evaluate(input(json!(format!("tool_{n}")), json!({})).into())
+            .unwrap();
+        assert_eq!(v.reasons, [format!("tool_{n} is retired")]);
+    }
     let other = policy
         .evaluate(input(json!("tool_300"), json!({})).into())
         .unwrap();
