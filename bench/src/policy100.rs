@@ -236,6 +236,20 @@ pub fn typical_action() -> Value {
     })
 }
 
+/// Twenty `(tool, namespace)` pairs, each reaching a different set of [`bundle`]'s rules: the
+/// retired tools, and each Kubernetes verb in the namespace its rule protects.
+pub fn distinct_reaches() -> Vec<(String, &'static str)> {
+    (0..10)
+        .map(|i| (format!("legacy_tool_{i}"), "payments"))
+        .chain(
+            K8S_VERBS
+                .iter()
+                .zip(NAMESPACES)
+                .map(|(v, ns)| (v.to_string(), ns)),
+        )
+        .collect()
+}
+
 /// Labels of the benchmark agent (`bench-bot`).
 pub fn agent_labels() -> Value {
     json!({"team": "infra", "env": "prod"})

@@ -1,7 +1,9 @@
 //! Latency percentiles of one run, and medians across repeated runs (the machine is shared and
-//! noisy, so every reported number is a median of several runs).
+//! noisy, so every reported number is a median of several runs), and a process's memory.
 
 use std::fmt;
+
+use anyhow::Context;
 
 /// Percentiles of one run, in the unit the samples were taken in (nanoseconds here).
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -93,4 +95,16 @@ mod tests {
         assert_eq!(median(&[4, 1, 3, 2]), 2);
         assert_eq!(median::<u64>(&[]), 0);
     }
+}
+
+/// The process's resident set size in MB.
+pub fn rss_mb(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .context("VmRSS in /proc/PID/status")?
+        .parse()?;
+    Ok(kb / 1024.0)
 }

@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 
 use sentinel_bench::flags::Flags;
 use sentinel_bench::policy100;
-use sentinel_bench::stats::{median, Percentiles};
+use sentinel_bench::stats::{median, rss_mb, Percentiles};
 use sentinel_core::{ids, Action, Agent, AgentStatus, Risk, Tenant, Tool, ToolKind};
 use sentinel_pipeline::{Caller, Pipeline, PipelineConfig};
 use sentinel_policy::{Bundle, CompiledPolicy, Limits};
@@ -337,6 +337,9 @@ fn evaluate_only(
         started.elapsed().as_secs_f64() * 1e3,
         compiled.rules_indexed()
     );
+    if label == "100" && args.rule_index {
+        first_decisions(bundle, limits, input)?;
+    }
     let (mut with_conversion, mut prebuilt, mut interpreted) =
         (Series::default(), Series::default(), Series::default());
     timed(args.warmup, args.budget, || {
@@ -379,6 +382,49 @@ fn evaluate_only(
         "evaluate only, {label}-rule, prebuilt Value, interpreter"
     ));
     Ok(with_conversion)
+}
+
+/// The first decision of each of twenty actions that reach different rules of the 100-rule
+/// bundle, just after it is compiled: each needs a program of its own, so each is decided by
+/// the whole bundle while its program compiles on the compiler thread. Printed beside the time
+/// each program took to compile (what such a decision waited for when programs were compiled
+/// where first needed) and the memory the programs took.
+fn first_decisions(bundle: &Bundle, limits: Limits, input: &Value) -> anyhow::Result<()> {
+    let compiled = CompiledPolicy::compile(bundle, limits).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let rss_before = rss_mb(std::process::id())?;
+    let (mut first, mut compile) = (Vec::new(), Vec::new());
+    let inputs: Vec<_> = policy100::distinct_reaches()
+        .into_iter()
+        .map(|(tool, namespace)| {
+            let mut input = input.clone();
+            input["action"]["target"]["tool"] = json!(tool);
+            input["action"]["arguments"]["namespace"] = json!(namespace);
+            sentinel_policy::Value::from(input)
+        })
+        .collect();
+    for value in &inputs {
+        let started = Instant::now();
+        compiled.evaluate(value.clone()).expect("evaluates");
+        first.push(started.elapsed().as_nanos() as u64);
+        compiled.settle(Duration::from_secs(60));
+        compile.push(started.elapsed().as_nanos() as u64);
+        // Now on its program, with this thread's VM for it.
+        compiled.evaluate(value.clone()).expect("evaluates");
+    }
+    let grown = rss_mb(std::process::id())? - rss_before;
+    let (f, c) = (Percentiles::of(&mut first), Percentiles::of(&mut compile));
+    println!(
+        "first decision of {} actions that each need their own program: p50 {:.1} µs, max {:.1} µs; its program compiled in p50 {:.1} µs, max {:.1} µs; RSS +{:.1} MB for the {} programs and a VM each ({:.0} KB per program)",
+        inputs.len(),
+        f.p50 as f64 / 1e3,
+        f.max as f64 / 1e3,
+        c.p50 as f64 / 1e3,
+        c.max as f64 / 1e3,
+        grown,
+        compiled.indexed_programs(),
+        grown * 1024.0 / compiled.indexed_programs().max(1) as f64
+    );
+    Ok(())
 }
 
 fn timed(n: usize, budget: Duration, mut f: impl FnMut()) -> Vec<u64> {

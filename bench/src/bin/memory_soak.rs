@@ -22,6 +22,7 @@ use sentinel_bench::flags::Flags;
 use sentinel_bench::loadgen::{open_loop, request};
 use sentinel_bench::policy100;
 use sentinel_bench::server::{set_up, wait_ready, Server};
+use sentinel_bench::stats::rss_mb;
 
 struct Args {
     sentinel: PathBuf,
@@ -62,18 +63,6 @@ impl Args {
         flags.finish()?;
         Ok(args)
     }
-}
-
-/// The process's resident set size in MB.
-fn rss_mb(pid: u32) -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .context("VmRSS in /proc/PID/status")?
-        .parse()?;
-    Ok(kb / 1024.0)
 }
 
 /// Least-squares slope of `(seconds, MB)` points, in MB per 10 minutes.
