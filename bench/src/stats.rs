@@ -75,6 +75,18 @@ pub fn median<T: Copy + PartialOrd + Default>(values: &[T]) -> T {
         .unwrap_or_default()
 }
 
+/// The process's resident set size in MB.
+pub fn rss_mb(pid: u32) -> anyhow::Result<f64> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+    let kb: f64 = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .and_then(|v| v.split_whitespace().next())
+        .context("VmRSS in /proc/PID/status")?
+        .parse()?;
+    Ok(kb / 1024.0)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -95,16 +107,4 @@ mod tests {
         assert_eq!(median(&[4, 1, 3, 2]), 2);
         assert_eq!(median::<u64>(&[]), 0);
     }
-}
-
-/// The process's resident set size in MB.
-pub fn rss_mb(pid: u32) -> anyhow::Result<f64> {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-    let kb: f64 = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next())
-        .context("VmRSS in /proc/PID/status")?
-        .parse()?;
-    Ok(kb / 1024.0)
 }
