@@ -132,53 +132,107 @@ fn compile_glob(pattern: &str) -> Option<GlobMatcher> {
 /// The pattern and value as regorus rewrites them before matching, so that the delimiters
 /// separate path components and nothing else does. `None` where regorus would report an error.
 fn glob_inputs(pattern: &str, delimiters: &Value, value: &str) -> Option<(String, String)> {
-    let delimiters: Vec<char> = match delimiters {
-        Value::Null => {
-            return Some((
-                pattern.replace('/', PLACE_HOLDER),
-                value.replace('/', PLACE_HOLDER),
-            ))
-        }
-        Value::Array(items) => {
-            let mut chars = Vec::with_capacity(items.len());
-            for item in items.iter() {
-                let Value::String(d) = item else { return None };
-                if d.len() > 1 {
-                    return None;
-                }
-                chars.extend(d.chars().next());
-            }
-            if chars.is_empty() {
-                chars.push('.');
-            }
-            chars
-        }
-        _ => return None,
-    };
-    Some((
-        with_delimiters(pattern, &delimiters)?,
-        with_delimiters(value, &delimiters)?,
-    ))
+    let delimiters = Delimiters::of(delimiters)?;
+    Some((delimiters.rewrite(pattern)?, delimiters.rewrite(value)?))
 }
 
-/// One side of a `glob.match` rewritten as regorus does (see [`glob_inputs`]).
-fn with_delimiters(s: &str, delimiters: &[char]) -> Option<String> {
-    if s.contains(PLACE_HOLDER) {
-        return None;
-    }
-    let mut s = if delimiters.contains(&'/') {
-        s.to_string()
-    } else {
-        s.replace('/', PLACE_HOLDER)
-    };
-    for &d in delimiters {
-        if d == ':' {
-            s = s.replace(d, PLACE_HOLDER);
-        } else if d != '/' {
-            s = s.replace(d, &format!("/{d}/"));
+/// `glob.match`'s delimiters, as regorus reads them.
+#[derive(Debug)]
+pub(crate) enum Delimiters {
+    /// `null`: no delimiter, and `/` is no separator either.
+    None,
+    Chars(Vec<char>),
+}
+
+impl Delimiters {
+    /// `None` where regorus would report an error.
+    fn of(delimiters: &Value) -> Option<Delimiters> {
+        match delimiters {
+            Value::Null => Some(Delimiters::None),
+            Value::Array(items) => {
+                let mut chars = Vec::with_capacity(items.len());
+                for item in items.iter() {
+                    let Value::String(d) = item else { return None };
+                    if d.len() > 1 {
+                        return None;
+                    }
+                    chars.extend(d.chars().next());
+                }
+                if chars.is_empty() {
+                    chars.push('.');
+                }
+                Some(Delimiters::Chars(chars))
+            }
+            _ => None,
         }
     }
-    Some(s)
+
+    /// One side of a `glob.match` rewritten as regorus does (see [`glob_inputs`]).
+    fn rewrite(&self, s: &str) -> Option<String> {
+        let delimiters = match self {
+            Delimiters::None => return Some(s.replace('/', PLACE_HOLDER)),
+            Delimiters::Chars(chars) => chars,
+        };
+        if s.contains(PLACE_HOLDER) {
+            return None;
+        }
+        let mut s = if delimiters.contains(&'/') {
+            s.to_string()
+        } else {
+            s.replace('/', PLACE_HOLDER)
+        };
+        for &d in delimiters {
+            if d == ':' {
+                s = s.replace(d, PLACE_HOLDER);
+            } else if d != '/' {
+                s = s.replace(d, &format!("/{d}/"));
+            }
+        }
+        Some(s)
+    }
+}
+
+/// A `regex.match` or `glob.match` whose pattern (and delimiters) are constants, compiled once
+/// for the rule index's guards ([`crate::rule_index`]), which run it on a subject from the
+/// input without a cache lookup.
+#[derive(Debug)]
+pub(crate) enum Prepared {
+    Regex(Regex),
+    Glob(GlobMatcher, Delimiters),
+}
+
+impl Prepared {
+    /// For `name` called with `constants` before its subject (the last argument); `None` when
+    /// the call is another, or its pattern does not compile (the builtin then reports it).
+    pub(crate) fn of(name: &str, constants: &[&Value]) -> Option<Prepared> {
+        match (name, constants) {
+            ("regex.match", [Value::String(pattern)]) => {
+                compile_regex(pattern).map(Prepared::Regex)
+            }
+            ("glob.match", [Value::String(pattern), delimiters]) => {
+                let delimiters = Delimiters::of(delimiters)?;
+                let glob = compile_glob(&delimiters.rewrite(pattern)?)?;
+                Some(Prepared::Glob(glob, delimiters))
+            }
+            _ => None,
+        }
+    }
+
+    /// The builtin's value on `subject`, exactly as [`regex_match`] or [`glob_match`] would
+    /// give it; `None` when the builtin itself must be called (a subject that is not a string,
+    /// or one regorus refuses).
+    pub(crate) fn matches(&self, subject: &Value) -> Option<Value> {
+        let Value::String(subject) = subject else {
+            return None;
+        };
+        let matched = match self {
+            Prepared::Regex(re) => re.is_match(subject),
+            Prepared::Glob(glob, delimiters) => {
+                glob.is_match(delimiters.rewrite(subject)?.as_str())
+            }
+        };
+        Some(Value::Bool(matched))
+    }
 }
 
 /// Runs `matches` with this thread's compiled `pattern`, compiling it first if needed. `None`

@@ -18,17 +18,18 @@
 //!
 //! Guards are evaluated as the VM would: an undefined argument makes a call undefined, a
 //! condition fails on undefined or `false`, and the builtins are the very functions the VM calls
-//! ([`crate::vm_guard::builtin`]). A guard that raises an error keeps its rule, so the VM raises
-//! the error itself. Since guards open the body, a rule left out would have stopped at one of
-//! them with nothing after it evaluated: the decision is exactly the one without the index,
-//! errors included. The library module's own rules are never left out: they keep both rules
+//! ([`crate::vm_guard::builtin`]); a constant pattern is compiled once, with the index, and a
+//! call several guards make alike is made once per input. A guard that raises an error keeps
+//! its rule, so the VM raises the error itself. Since guards open the body, a rule left out
+//! would have stopped at one of them with nothing after it evaluated: the decision is exactly
+//! the one without the index, errors included. The library module's own rules are never left out: they keep both rules
 //! defined, however many of the bundle's an input cannot reach.
 //!
 //! A bundle that uses `with` outside its `test_*` rules gets no index (`with` can evaluate a
 //! rule under another input); a call whose name a module defines or imports (shadowing the
 //! builtin) is not a guard.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use regorus::unstable::{
     BoolOp, Expr, Lexer, Literal, Module, Ref, Rule, RuleHead, Span, TokenKind,
@@ -36,6 +37,7 @@ use regorus::unstable::{
 use regorus::Value;
 
 use crate::conflicts::{path_of, root_name, var_name};
+use crate::fast_builtins::Prepared;
 use crate::vm_guard::Builtin;
 use crate::{LIBRARY, LIBRARY_FILE};
 
@@ -61,6 +63,8 @@ pub(crate) struct RuleIndex {
     rules: Vec<IndexedRule>,
     /// The distinct input paths the guards read, as keys below `input`.
     paths: Vec<Vec<Value>>,
+    /// The distinct calls the guards make: ten rules on `lower(input.….query)` lower it once.
+    calls: Vec<Call>,
 }
 
 #[derive(Debug)]
@@ -89,16 +93,27 @@ enum Term {
     /// Index into the index's `paths`.
     Path(usize),
     Const(Value),
-    Call(Call),
+    /// Index into the index's `calls`.
+    Call(usize),
 }
 
 #[derive(Debug)]
 struct Call {
     builtin: Builtin,
     args: Vec<Term>,
-    /// Where the call is written, and its argument expressions, for the builtin's messages.
+    /// The call compiled once, when its pattern is a constant (`regex.match`, `glob.match`).
+    prepared: Option<Prepared>,
+    /// Where the call is first written, and its argument expressions, for the builtin's
+    /// messages (which a guard never shows: an error keeps the rule, for the VM to raise).
     span: Span,
     params: Vec<Ref<Expr>>,
+}
+
+/// What guards read while one input's reach is worked out: the paths' values, and each call's
+/// value once it is made.
+struct Evaluation<'a> {
+    paths: Vec<&'a Value>,
+    calls: Vec<Option<Result<Value, ()>>>,
 }
 
 impl RuleIndex {
@@ -109,7 +124,9 @@ impl RuleIndex {
             sources: Vec::with_capacity(modules.len()),
             rules: Vec::new(),
             paths: Vec::new(),
+            calls: Vec::new(),
         };
+        let mut call_keys = HashMap::new();
         let shadowed: HashSet<String> = modules.iter().flat_map(|m| defined_names(m)).collect();
         for (n, module) in modules.iter().enumerate() {
             let source = &module.package.span.source;
@@ -134,7 +151,13 @@ impl RuleIndex {
                 .collect();
             starts.sort_unstable();
             for rule in &module.policy {
-                let guards = guards_of(rule, &shadowed, &mut index.paths);
+                let mut reader = Reader {
+                    shadowed: &shadowed,
+                    paths: &mut index.paths,
+                    calls: &mut index.calls,
+                    call_keys: &mut call_keys,
+                };
+                let guards = reader.guards_of(rule);
                 if guards.is_empty() {
                     continue;
                 }
@@ -162,7 +185,10 @@ impl RuleIndex {
 
     /// The indexed rules `input` can reach: those whose every guard holds.
     pub(crate) fn reach(&self, input: &Value) -> Reach {
-        let values: Vec<&Value> = self.paths.iter().map(|p| lookup(input, p)).collect();
+        let mut evaluation = Evaluation {
+            paths: self.paths.iter().map(|p| lookup(input, p)).collect(),
+            calls: vec![None; self.calls.len()],
+        };
         let mut reach = vec![0u64; self.rules.len().div_ceil(64)].into_boxed_slice();
         for (n, rule) in self.rules.iter().enumerate() {
             // In order, as the VM runs them: the first guard that fails leaves the rule out,
@@ -170,7 +196,7 @@ impl RuleIndex {
             let reached = rule
                 .guards
                 .iter()
-                .map(|g| g.check(&values))
+                .map(|g| g.check(&self.calls, &mut evaluation))
                 .find(|c| *c != Check::Holds)
                 .is_none_or(|c| c == Check::Raises);
             if reached {
@@ -215,15 +241,16 @@ enum Check {
 }
 
 impl Guard {
-    /// The guard's effect, given the values of the index's paths (`Value::Undefined` for a
-    /// missing one).
-    fn check(&self, values: &[&Value]) -> Check {
+    /// The guard's effect on `evaluation`'s input (whose missing paths are
+    /// `Value::Undefined`).
+    fn check(&self, calls: &[Call], evaluation: &mut Evaluation) -> Check {
+        let values = &evaluation.paths;
         let holds = match self {
             Guard::Equals(path, expected) => values[*path] == expected,
             Guard::NotEquals(path, other) => {
                 !matches!(values[*path], Value::Undefined) && values[*path] != other
             }
-            Guard::Holds(term) => match term.value(values) {
+            Guard::Holds(term) => match term.value(calls, evaluation) {
                 Ok(Value::Undefined | Value::Bool(false)) => false,
                 Ok(_) => true,
                 Err(()) => return Check::Raises,
@@ -238,22 +265,38 @@ impl Guard {
 }
 
 impl Term {
-    fn value(&self, values: &[&Value]) -> Result<Value, ()> {
+    fn value(&self, calls: &[Call], evaluation: &mut Evaluation) -> Result<Value, ()> {
         match self {
-            Term::Path(path) => Ok(values[*path].clone()),
+            Term::Path(path) => Ok(evaluation.paths[*path].clone()),
             Term::Const(v) => Ok(v.clone()),
-            Term::Call(call) => {
-                let mut args = Vec::with_capacity(call.args.len());
-                for arg in &call.args {
-                    match arg.value(values)? {
-                        // An undefined argument: the call is undefined, and not made.
-                        Value::Undefined => return Ok(Value::Undefined),
-                        v => args.push(v),
-                    }
+            Term::Call(n) => {
+                if let Some(made) = &evaluation.calls[*n] {
+                    return made.clone();
                 }
-                (call.builtin)(&call.span, &call.params, &args, true).map_err(|_| ())
+                let made = calls[*n].make(calls, evaluation);
+                evaluation.calls[*n] = Some(made.clone());
+                made
             }
         }
+    }
+}
+
+impl Call {
+    fn make(&self, calls: &[Call], evaluation: &mut Evaluation) -> Result<Value, ()> {
+        let mut args = Vec::with_capacity(self.args.len());
+        for arg in &self.args {
+            match arg.value(calls, evaluation)? {
+                // An undefined argument: the call is undefined, and not made.
+                Value::Undefined => return Ok(Value::Undefined),
+                v => args.push(v),
+            }
+        }
+        if let (Some(prepared), Some(subject)) = (&self.prepared, args.last()) {
+            if let Some(matched) = prepared.matches(subject) {
+                return Ok(matched);
+            }
+        }
+        (self.builtin)(&self.span, &self.params, &args, true).map_err(|_| ())
     }
 }
 
@@ -271,47 +314,48 @@ fn lookup<'a>(input: &'a Value, path: &[Value]) -> &'a Value {
     at
 }
 
-/// The guards a rule opens with; none when it is not an indexable rule.
-fn guards_of(rule: &Rule, shadowed: &HashSet<String>, paths: &mut Vec<Vec<Value>>) -> Vec<Guard> {
-    let Rule::Spec { head, bodies, .. } = rule else {
-        return Vec::new();
-    };
-    let RuleHead::Set { refr, .. } = head else {
-        return Vec::new();
-    };
-    let name = var_name(refr);
-    if name.as_deref() != Some("deny") && name.as_deref() != Some("approval") {
-        return Vec::new();
-    }
-    let [body] = bodies.as_slice() else {
-        return Vec::new();
-    };
-    if body.is_else || body.assign.is_some() {
-        return Vec::new();
-    }
-    let mut guards = Vec::new();
-    for stmt in &body.query.stmts {
-        let guard = match &stmt.literal {
-            Literal::Expr { expr, .. } if stmt.with_mods.is_empty() => {
-                Reader { shadowed, paths }.guard(expr)
-            }
-            _ => None,
-        };
-        match guard {
-            Some(guard) => guards.push(guard),
-            None => break,
-        }
-    }
-    guards
-}
-
-/// Reads guards out of expressions, collecting the input paths they read.
+/// Reads guards out of rules, collecting the input paths they read and the calls they make.
 struct Reader<'a> {
     shadowed: &'a HashSet<String>,
     paths: &'a mut Vec<Vec<Value>>,
+    calls: &'a mut Vec<Call>,
+    /// Each call's place in `calls`, by what it calls on what.
+    call_keys: &'a mut HashMap<String, usize>,
 }
 
 impl Reader<'_> {
+    /// The guards a rule opens with; none when it is not an indexable rule.
+    fn guards_of(&mut self, rule: &Rule) -> Vec<Guard> {
+        let Rule::Spec { head, bodies, .. } = rule else {
+            return Vec::new();
+        };
+        let RuleHead::Set { refr, .. } = head else {
+            return Vec::new();
+        };
+        let name = var_name(refr);
+        if name.as_deref() != Some("deny") && name.as_deref() != Some("approval") {
+            return Vec::new();
+        }
+        let [body] = bodies.as_slice() else {
+            return Vec::new();
+        };
+        if body.is_else || body.assign.is_some() {
+            return Vec::new();
+        }
+        let mut guards = Vec::new();
+        for stmt in &body.query.stmts {
+            let guard = match &stmt.literal {
+                Literal::Expr { expr, .. } if stmt.with_mods.is_empty() => self.guard(expr),
+                _ => None,
+            };
+            match guard {
+                Some(guard) => guards.push(guard),
+                None => break,
+            }
+        }
+        guards
+    }
+
     fn guard(&mut self, expr: &Ref<Expr>) -> Option<Guard> {
         if let Expr::BoolExpr { op, lhs, rhs, .. } = expr.as_ref() {
             let (path, constant) = match (input_path(lhs), input_path(rhs)) {
@@ -351,12 +395,33 @@ impl Reader<'_> {
             .iter()
             .map(|p| self.term(p))
             .collect::<Option<Vec<Term>>>()?;
-        Some(Term::Call(Call {
+        let key = format!(
+            "{name}({})",
+            args.iter().map(Term::key).collect::<Vec<_>>().join(",")
+        );
+        if let Some(&n) = self.call_keys.get(&key) {
+            return Some(Term::Call(n));
+        }
+        let prepared = match args.split_last() {
+            Some((_, constants)) => constants
+                .iter()
+                .map(|a| match a {
+                    Term::Const(v) => Some(v),
+                    _ => None,
+                })
+                .collect::<Option<Vec<&Value>>>()
+                .and_then(|constants| Prepared::of(&name, &constants)),
+            None => None,
+        };
+        self.calls.push(Call {
             builtin: crate::vm_guard::builtin(&name)?,
             args,
+            prepared,
             span: span.clone(),
             params: params.clone(),
-        }))
+        });
+        self.call_keys.insert(key, self.calls.len() - 1);
+        Some(Term::Call(self.calls.len() - 1))
     }
 
     fn path(&mut self, path: Vec<Value>) -> usize {
@@ -366,6 +431,17 @@ impl Reader<'_> {
                 self.paths.push(path);
                 self.paths.len() - 1
             }
+        }
+    }
+}
+
+impl Term {
+    /// What the term is, as text: equal for equal terms of one index.
+    fn key(&self) -> String {
+        match self {
+            Term::Path(n) => format!("input#{n}"),
+            Term::Const(v) => v.to_json_str().unwrap_or_else(|_| format!("{v:?}")),
+            Term::Call(n) => format!("call#{n}"),
         }
     }
 }
@@ -587,6 +663,35 @@ deny contains "error first" if { startswith(input.v, "x"); input.missing == "y" 
         );
         // Undefined: every call is undefined, and no rule is reached.
         assert_eq!(reached(&index, json!({})), [false; 6]);
+    }
+
+    #[test]
+    fn a_call_is_made_once_and_a_constant_pattern_compiled_once() {
+        use serde_json::json;
+        let index = index_of(
+            r#"package sentinel
+deny contains "a" if contains(lower(input.q), "drop")
+deny contains "b" if contains(lower(input.q), "truncate")
+deny contains "c" if regex.match(`^rm`, input.c)
+deny contains "d" if regex.match(input.p, input.c)
+deny contains "e" if glob.match("prod-*", ["-"], input.c)
+deny contains "f" if regex.match(`(`, input.c)
+"#,
+        )
+        .expect("an index");
+        // lower(input.q) once, two contains, three regex.match and a glob.match.
+        assert_eq!(index.calls.len(), 7);
+        // `^rm` and the glob; not a pattern from the input, nor one that does not compile.
+        let prepared = index.calls.iter().filter(|c| c.prepared.is_some()).count();
+        assert_eq!(prepared, 2);
+        assert_eq!(
+            reached(&index, json!({"q": "DROP TABLE", "c": "rm -rf"})),
+            [true, false, true, false, false, true]
+        );
+        assert_eq!(
+            reached(&index, json!({"q": "truncate", "c": "prod-eu", "p": "eu$"})),
+            [false, true, false, true, true, true]
+        );
     }
 
     #[test]

@@ -44,6 +44,18 @@ deny contains msg if {
 	msg := sprintf("%v", [input.action.arguments.n / 0])
 }
 
+# Patterns compiled once for the guards (and one that does not compile); one call shared.
+deny contains "rm -rf" if regex.match(`^\s*rm\s+-(rf|fr)\s`, input.action.arguments.command)
+deny contains "a bad pattern" if regex.match(`(`, input.action.arguments.pattern_subject)
+approval contains "production" if glob.match("prod-*", ["-"], input.action.arguments.place)
+approval contains "under /etc" if glob.match("/etc/*", null, input.action.arguments.place)
+approval contains "a secret bucket" if glob.match("s3:*:secret", [":"], input.action.arguments.place)
+approval contains "a dotted host" if glob.match("*.internal", [], input.action.arguments.place)
+approval contains "drop, on the legacy tool" if {
+	contains(lower(input.action.arguments.query), "drop")
+	input.action.target.tool == "legacy_tool"
+}
+
 test_legacy_tool_is_denied if {
 	deny["legacy_tool is retired"] with input as {"action": {"target": {"tool": "legacy_tool"}}}
 }
@@ -79,7 +91,7 @@ fn in_session(tool: Value, arguments: Value, session: Value) -> Value {
 fn indexed_decisions_equal_the_whole_bundle_s() {
     let policy = policy(KEYED);
     // All but the one that opens with `not`.
-    assert_eq!(policy.rules_indexed(), 6);
+    assert_eq!(policy.rules_indexed(), 13);
     let tools = [
         json!("legacy_tool"),
         json!("restart_pod"),
@@ -98,6 +110,14 @@ fn indexed_decisions_equal_the_whole_bundle_s() {
         json!({"query": 42}),
         json!({"forbid_all": true, "n": 4}),
         json!({"path": "/etc/passwd"}),
+        json!({"command": "  rm -rf /", "place": "prod-eu-1"}),
+        json!({"command": "rm -r /", "place": "/etc/passwd", "query": "Drop it"}),
+        json!({"command": 7, "place": "s3:x:secret"}),
+        json!({"place": "s3:x:y:secret"}),
+        json!({"place": "db.internal"}),
+        json!({"place": "a/b.internal", "pattern_subject": 3}),
+        json!({"place": ["prod-1"], "pattern_subject": "x"}),
+        json!({"place": "prod-\u{0}"}),
     ];
     let sessions = [
         json!(null),
