@@ -221,11 +221,16 @@ impl SqlStore {
         .await
     }
 
+    /// The log's size: one past its last entry. Entries are appended in order without gaps,
+    /// so this is their number, read off the primary key's end in O(log n) rather than
+    /// counted row by row (`COUNT(*)` took seconds on a log of many millions, at every start).
     pub(crate) async fn audit_count(&self) -> Result<u64> {
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM audit_entries")
+        let row = sqlx::query("SELECT MAX(seq) AS last FROM audit_entries")
             .fetch_one(self.pool())
             .await?;
-        Ok(row.try_get::<i64, _>("n")? as u64)
+        Ok(row
+            .try_get::<Option<i64>, _>("last")?
+            .map_or(0, |last| last as u64 + 1))
     }
 
     pub(crate) async fn read_audit_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>> {
