@@ -404,34 +404,48 @@ impl Indexed {
     /// (the program is being compiled, did not compile, or there are too many already). The
     /// first such input queues the program for the compiler thread.
     fn program(self: &Arc<Self>, reach: &Reach) -> Option<Arc<Bytecode>> {
-        {
+        let (unindexed, queue) = {
             let mut programs = self
                 .programs
                 .lock()
                 .unwrap_or_else(|poisoned| poisoned.into_inner());
             match programs.get(reach) {
                 Some(Slot::Ready(b)) => return Some(b.clone()),
-                Some(Slot::Compiling | Slot::Failed) => return None,
-                None if programs.len() >= MAX_PROGRAMS => return None,
-                None => programs.insert(reach.clone(), Slot::Compiling),
-            };
+                Some(Slot::Compiling) => ("compiling", false),
+                Some(Slot::Failed) => ("failed", false),
+                None if programs.len() >= MAX_PROGRAMS => ("cap", false),
+                None => {
+                    programs.insert(reach.clone(), Slot::Compiling);
+                    ("compiling", true)
+                }
+            }
+        };
+        // Many of these, steadily, mean inputs reach more sets of rules than the cap allows
+        // programs for (or someone crafts them to).
+        metrics::counter!("sentinel_policy_unindexed_decisions_total", "reason" => unindexed)
+            .increment(1);
+        if queue {
+            compile_later(Arc::downgrade(self), reach.clone());
         }
-        compile_later(Arc::downgrade(self), reach.clone());
         None
     }
 
     /// Compiles the program for `reach` and makes it available.
     fn compile(&self, reach: &Reach) {
+        let started = std::time::Instant::now();
         let sources = self.index.sources_for(reach);
-        let slot = match engine_of(&sources, &self.data, self.limits)
+        let (slot, result) = match engine_of(&sources, &self.data, self.limits)
             .and_then(|e| to_bytecode(&e, self.data.clone()))
         {
-            Ok(b) => Slot::Ready(Arc::new(b)),
+            Ok(b) => (Slot::Ready(Arc::new(b)), "compiled"),
             Err(e) => {
                 tracing::warn!(error = %e, "policy: an indexed program did not compile; the whole bundle decides its inputs");
-                Slot::Failed
+                (Slot::Failed, "failed")
             }
         };
+        metrics::histogram!("sentinel_policy_program_compile_seconds")
+            .record(started.elapsed().as_secs_f64());
+        metrics::counter!("sentinel_policy_programs_total", "result" => result).increment(1);
         self.programs
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())

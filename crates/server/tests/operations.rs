@@ -2,8 +2,11 @@
 
 mod common;
 
-use common::TestServer;
+use std::time::{Duration, Instant};
+
+use common::{Acme, TestServer};
 use reqwest::Method;
+use serde_json::json;
 
 #[tokio::test]
 async fn probes_answer_without_a_key() {
@@ -52,6 +55,43 @@ async fn metrics_count_requests_by_route_template() {
         !text.contains("/v1/tenants/acme/"),
         "raw paths never become labels"
     );
+}
+
+/// The rule index's compiler shows in the metrics: the programs it compiled, how long each
+/// took, and the decisions the whole bundle made while one was compiling.
+#[tokio::test]
+async fn metrics_show_the_rule_index_compiling_programs() {
+    let a = Acme::on(TestServer::sqlite().await).await;
+    // `sre` indexes its rule about restart_kubernetes_pod: these reach different sets of rules.
+    a.check("query_metrics", json!({})).await;
+    a.check("restart_kubernetes_pod", json!({"namespace": "default"}))
+        .await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text =
+            a.s.http
+                .get(format!("{}/metrics", a.s.base))
+                .bearer_auth(&a.s.admin_key)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+        if text.contains(r#"sentinel_policy_programs_total{result="compiled"}"#) {
+            assert!(
+                text.contains("sentinel_policy_program_compile_seconds"),
+                "{text}"
+            );
+            assert!(
+                text.contains(r#"sentinel_policy_unindexed_decisions_total{reason="compiling"}"#),
+                "{text}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no program compiled: {text}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test]
