@@ -12,7 +12,8 @@
 //! While the tables refuse the applier's writes (a full disk, say), new appends are refused with
 //! the tables' reason: the log fails closed instead of running ahead of what can be read back.
 //! A decision record the decisions table refuses does not stop the audit log: the entries are
-//! applied without it and the record is retried on its own.
+//! applied without it and the record is retried on its own, unless its tenant was deleted
+//! meanwhile (its decision log went with it): then it is dropped, here and on replay.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -24,7 +25,9 @@ use tokio::sync::{mpsc, watch};
 
 use crate::audit_journal::{JournalFiles, OpenError, SWITCH_AT};
 use crate::journal_batch::JournalBatch;
-use crate::sql_audit::{audit_inserts, decision_inserts, Durability, Statement};
+use crate::sql_audit::{
+    audit_inserts, decision_inserts, decision_rows_where, Durability, Statement,
+};
 use crate::{AuditRecord, Dialect, Result, SqlStore, StoreError};
 
 /// After this many journaled bytes are applied, one apply waits for SQLite's fsync: everything
@@ -261,10 +264,23 @@ async fn replay(store: &SqlStore, files: &JournalFiles) -> Result<u64> {
         }
         let batch = JournalBatch::decode(&frame.payload)?;
         let mut all = batch.entries.clone();
-        all.extend(batch.decisions);
+        all.extend(batch.decisions.iter().cloned());
         if let Err(e) = store.write_all(all, Durability::Full).await {
-            tracing::warn!(error = %e, "replaying an audit batch with its decision records failed; replaying the entries alone");
-            store.write_all(batch.entries, Durability::Full).await?;
+            // Most likely a tenant deleted since: its records go, the others' are kept.
+            let tenants = store.tenant_ids().await?;
+            let (decisions, left_out) =
+                decision_rows_where(Dialect::Sqlite, &batch.decisions, |t| tenants.contains(t));
+            let mut all = batch.entries.clone();
+            all.extend(decisions);
+            if left_out > 0 && store.write_all(all, Durability::Full).await.is_ok() {
+                tracing::warn!(
+                    records = left_out,
+                    "replayed an audit batch without the decision records of deleted tenants"
+                );
+            } else {
+                tracing::warn!(error = %e, "replaying an audit batch with its decision records failed; replaying the entries alone");
+                store.write_all(batch.entries, Durability::Full).await?;
+            }
         }
         size = frame.end;
         replayed += frame.end - frame.first;
@@ -412,6 +428,23 @@ impl HeldDecisions {
     }
 
     async fn retry(&mut self, store: &SqlStore) {
+        // A tenant deleted since took its decisions with it (ON DELETE CASCADE): its records
+        // can never be written, and must not hold up the others'.
+        if let Ok(tenants) = store.tenant_ids().await {
+            let (records, left_out) =
+                decision_rows_where(Dialect::Sqlite, &self.records, |t| tenants.contains(t));
+            if left_out > 0 {
+                tracing::warn!(
+                    records = left_out,
+                    "decision records of deleted tenants are dropped: their tenant's decision log is gone"
+                );
+                self.records = records;
+            }
+            if self.records.is_empty() {
+                *self = HeldDecisions::default();
+                return;
+            }
+        }
         match store
             .write_all(self.records.clone(), Durability::Full)
             .await

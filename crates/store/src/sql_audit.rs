@@ -58,6 +58,40 @@ pub(crate) fn is_audit_batch_statement(sql: &str, values: usize) -> bool {
 
 /// Multi-row INSERTs of decision log rows: one statement per chunk rather than per row keeps a
 /// large group commit cheap (well inside both dialects' bound-parameter limits).
+/// The rows of decision inserts (as [`decision_inserts`] makes them) whose tenant id `keep`s,
+/// as statements again; and how many rows were left out.
+pub(crate) fn decision_rows_where(
+    dialect: Dialect,
+    inserts: &[Statement],
+    keep: impl Fn(&str) -> bool,
+) -> (Vec<Statement>, usize) {
+    let (_, columns) = DECISION_INSERT;
+    let mut rows = Vec::new();
+    let mut left_out = 0;
+    for (_, binds) in inserts {
+        for row in binds.chunks(columns) {
+            // The tenant id is the row's second value (read back from the journal, text is
+            // `OptText`).
+            match row.get(1) {
+                Some(Bind::Text(tenant) | Bind::OptText(Some(tenant))) if keep(tenant) => {
+                    rows.push(row)
+                }
+                _ => left_out += 1,
+            }
+        }
+    }
+    let statements = rows
+        .chunks(50)
+        .map(|chunk| {
+            (
+                insert_sql(dialect, DECISION_INSERT, chunk.len()),
+                chunk.concat(),
+            )
+        })
+        .collect();
+    (statements, left_out)
+}
+
 pub(crate) fn decision_inserts(dialect: Dialect, records: &[DecisionRecord]) -> Vec<Statement> {
     let json = |v: &serde_json::Value| Bind::Text(v.to_string());
     records
@@ -231,6 +265,16 @@ impl SqlStore {
         Ok(row
             .try_get::<Option<i64>, _>("last")?
             .map_or(0, |last| last as u64 + 1))
+    }
+
+    /// The ids of the tenants that exist now.
+    pub(crate) async fn tenant_ids(&self) -> Result<std::collections::HashSet<String>> {
+        let rows = sqlx::query("SELECT id FROM tenants")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| Ok(r.try_get::<String, _>("id")?))
+            .collect()
     }
 
     pub(crate) async fn read_audit_hashes(&self, indexes: &[u64]) -> Result<Vec<[u8; 32]>> {

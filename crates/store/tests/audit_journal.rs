@@ -260,3 +260,39 @@ async fn a_table_that_refuses_writes_refuses_the_next_appends_with_its_reason() 
         .await
         .unwrap();
 }
+
+/// A decision whose tenant is deleted while its record is on the way to the tables is refused by
+/// them (the record's tenant is gone, as are its other decisions). It must not hold up, nor
+/// take down on replay, the records of other tenants that shared its batch.
+#[tokio::test]
+async fn a_deleted_tenant_s_record_does_not_hold_up_the_others() {
+    let (_dir, url) = sentinel_testkit::sqlite();
+    let store = sentinel_store::open(&url).await.unwrap();
+    let live = tenant(&store).await;
+    let (kept, gone) = (record(live), record(Uuid::now_v7()));
+    store
+        .append_audit(&batch(0, 1), &[], &[gone.clone(), kept.clone()])
+        .await
+        .unwrap();
+    assert!(store.audit_entry(0).await.unwrap().is_some());
+    for _ in 0..200 {
+        if store.decision(kept.decision_id).await.unwrap().is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(
+        store.decision(kept.decision_id).await.unwrap().as_ref(),
+        Some(&kept)
+    );
+    assert_eq!(store.decision(gone.decision_id).await.unwrap(), None);
+
+    // Replayed after a crash that lost the tables' copy, the same.
+    drop(store);
+    raw(&url, "DELETE FROM audit_entries").await;
+    raw(&url, "DELETE FROM decisions").await;
+    let store = sentinel_store::open(&url).await.unwrap();
+    assert_eq!(store.audit_size().await.unwrap(), 1);
+    assert_eq!(store.decision(kept.decision_id).await.unwrap(), Some(kept));
+    assert_eq!(store.decision(gone.decision_id).await.unwrap(), None);
+}
