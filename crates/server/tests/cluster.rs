@@ -196,16 +196,7 @@ async fn both_nodes_append_to_one_log_that_verifies() {
 }
 
 async fn races_of(node: &TestServer) -> f64 {
-    let text = node
-        .http
-        .get(format!("{}/metrics", node.base))
-        .bearer_auth(&node.admin_key)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let text = node.metrics_text().await;
     text.lines()
         .find(|l| l.starts_with("sentinel_audit_append_races_total"))
         .and_then(|l| l.split_whitespace().last())

@@ -34,15 +34,7 @@ async fn metrics_count_requests_by_route_template() {
     s.get(&format!("/v1/tenants/{t}/agents"), &s.admin_key)
         .await
         .ok(200);
-    let resp = s
-        .http
-        .get(format!("{}/metrics", s.base))
-        .bearer_auth(&s.admin_key)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), 200);
-    let text = resp.text().await.unwrap();
+    let text = s.metrics_text().await;
     assert!(
         text.contains(r#"route="/v1/tenants/{tenant}/agents",method="GET",status="200""#),
         "{text}"
@@ -68,16 +60,7 @@ async fn metrics_show_the_rule_index_compiling_programs() {
         .await;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
-        let text =
-            a.s.http
-                .get(format!("{}/metrics", a.s.base))
-                .bearer_auth(&a.s.admin_key)
-                .send()
-                .await
-                .unwrap()
-                .text()
-                .await
-                .unwrap();
+        let text = a.s.metrics_text().await;
         if text.contains(r#"sentinel_policy_programs_total{result="compiled"}"#) {
             assert!(
                 text.contains("sentinel_policy_program_compile_seconds"),

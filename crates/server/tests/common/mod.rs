@@ -156,6 +156,19 @@ impl TestServer {
         self.call(Method::POST, path, key, Some(body)).await
     }
 
+    /// The Prometheus text of `/metrics`, read with the admin key.
+    pub async fn metrics_text(&self) -> String {
+        let resp = self
+            .http
+            .get(format!("{}/metrics", self.base))
+            .bearer_auth(&self.admin_key)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+        resp.text().await.unwrap()
+    }
+
     /// Creates a tenant and returns its slug.
     pub async fn tenant(&self, slug: &str) -> String {
         self.post("/v1/tenants", &self.admin_key, json!({"slug": slug}))
