@@ -99,7 +99,6 @@ struct Indexed {
 }
 
 /// Where one indexed program stands.
-#[derive(Clone)]
 enum Slot {
     /// Queued or being compiled: the whole bundle decides meanwhile.
     Compiling,
