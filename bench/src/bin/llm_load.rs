@@ -1,11 +1,13 @@
 //! Added latency of the LLM gateway: open-loop load on `POST /v1/chat/completions` (non-streaming)
 //! against the mock provider directly, through Sentinel (`sentinel serve`, SQLite, the baseline
-//! policy, guard scans, usage recording), and — in the same run, when installed — through the
-//! LiteLLM proxy configured against the same mock.
+//! policy, guard scans, usage recording), through a bare proxy on the same HTTP stacks that
+//! governs nothing (`bare_proxy`: the extra hop's own cost, the floor under any gateway built
+//! this way), and — in the same run, when installed — through the LiteLLM proxy configured
+//! against the same mock.
 //!
 //! 1. closed loop (max throughput) of each target;
 //! 2. open loop at 25 %, 50 % and 75 % of Sentinel's maximum, alternating direct / Sentinel /
-//!    LiteLLM per run (LiteLLM only at rates below its own maximum), and LiteLLM with the
+//!    bare proxy / LiteLLM per run (LiteLLM only at rates below its own maximum), and LiteLLM with the
 //!    direct baseline at half *its* maximum;
 //! 3. added latency = the target's percentile minus the direct percentile at the same rate.
 //!
@@ -35,6 +37,7 @@ use serde_json::{json, Value};
 struct Args {
     sentinel: PathBuf,
     mock: PathBuf,
+    bare_proxy: PathBuf,
     litellm: Option<PathBuf>,
     duration: Duration,
     runs: usize,
@@ -192,6 +195,16 @@ async fn set_up(sentinel: &Proc) -> anyhow::Result<String> {
     Ok(key)
 }
 
+fn start_bare_proxy(bin: &PathBuf, mock: SocketAddr) -> anyhow::Result<Proc> {
+    let addr = free_addr()?;
+    let mut cmd = Command::new(bin);
+    cmd.arg("--listen")
+        .arg(addr.to_string())
+        .arg("--upstream")
+        .arg(format!("http://{mock}"));
+    spawn(cmd, addr, None)
+}
+
 fn start_litellm(bin: &PathBuf, mock: SocketAddr) -> anyhow::Result<Proc> {
     let dir = tempfile::tempdir()?;
     let addr = free_addr()?;
@@ -220,6 +233,9 @@ fn start_litellm(bin: &PathBuf, mock: SocketAddr) -> anyhow::Result<Proc> {
     spawn(cmd, addr, Some(dir))
 }
 
+/// The lanes' order: direct, Sentinel, the bare proxy, then LiteLLM when it runs.
+const LITELLM: usize = 3;
+
 struct Lane {
     name: &'static str,
     target: Target,
@@ -228,8 +244,10 @@ struct Lane {
 
 const USAGE: &str = "llm_load [--duration SECONDS (3)] [--runs R (3)] [--connections N (16)]
          [--audit-strict true|false (true)] [--mock-latency-ms MS (0)] [--max-rate PER_SECOND]
-         [--sentinel PATH] [--mock PATH] [--litellm PATH (/var/tmp/litellm-venv/bin/litellm)]
-Added latency of the LLM gateway against the mock provider directly (and LiteLLM, if installed).";
+         [--sentinel PATH] [--mock PATH] [--bare-proxy PATH]
+         [--litellm PATH (/var/tmp/litellm-venv/bin/litellm)]
+Added latency of the LLM gateway against the mock provider directly, beside a bare proxy on the
+same HTTP stacks (and LiteLLM, if installed). Programs default to those beside this one.";
 
 fn main() -> anyhow::Result<()> {
     let flags = Flags::from_env(USAGE)?;
@@ -241,6 +259,7 @@ fn main() -> anyhow::Result<()> {
     let args = Args {
         sentinel: flags.program("sentinel", "sentinel")?,
         mock: flags.program("mock", "mock_llm")?,
+        bare_proxy: flags.program("bare-proxy", "bare_proxy")?,
         litellm,
         duration: Duration::from_secs_f64(flags.get("duration", 3.0f64)?),
         runs: flags.get("runs", 3usize)?,
@@ -269,6 +288,8 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let sentinel = start_sentinel(&args, mock_addr)?;
     wait_for(sentinel.target.addr, "/health", Duration::from_secs(30)).await?;
     let key = set_up(&sentinel).await?;
+    let bare = start_bare_proxy(&args.bare_proxy, mock_addr)?;
+    wait_for(bare.target.addr, "/health", Duration::from_secs(10)).await?;
     let litellm = match &args.litellm {
         Some(bin) => {
             let p = start_litellm(bin, mock_addr)?;
@@ -316,6 +337,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 "POST",
                 "/v1/chat/completions",
                 Some(&key),
+                Some(&body),
+            )),
+        },
+        Lane {
+            name: "bare_proxy",
+            target: Target {
+                addr: bare.target.addr,
+                pid: bare.target.pid,
+            },
+            request: Rc::new(request(
+                "POST",
+                "/v1/chat/completions",
+                Some("sk-bench"),
                 Some(&body),
             )),
         },
@@ -371,22 +405,26 @@ async fn run(args: Args) -> anyhow::Result<()> {
         println!("open loops at fractions of {rate:.0}/s (--max-rate)");
         max[1] = rate;
     }
-    if lanes.len() > 2 {
-        summary.push(format!("litellm_max_per_s={:.0}", max[2]));
+    if lanes.len() > LITELLM {
+        summary.push(format!("litellm_max_per_s={:.0}", max[LITELLM]));
     }
     let mut plans: Vec<(String, f64, Vec<usize>)> = [0.25, 0.5, 0.75]
         .iter()
         .map(|f| {
             let rate = max[1] * f;
-            let mut which = vec![0, 1];
-            if lanes.len() > 2 && rate < max[2] * 0.9 {
-                which.push(2);
+            let mut which = vec![0, 1, 2];
+            if lanes.len() > LITELLM && rate < max[LITELLM] * 0.9 {
+                which.push(LITELLM);
             }
             (format!("{:.0}%_sentinel", f * 100.0), rate, which)
         })
         .collect();
-    if lanes.len() > 2 {
-        plans.push(("50%_litellm".into(), max[2] / 2.0, vec![0, 1, 2]));
+    if lanes.len() > LITELLM {
+        plans.push((
+            "50%_litellm".into(),
+            max[LITELLM] / 2.0,
+            vec![0, 1, 2, LITELLM],
+        ));
     }
     for (label, rate, which) in plans {
         let mut results: Vec<Vec<RunResult>> = which.iter().map(|_| Vec::new()).collect();
@@ -429,6 +467,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 ));
             }
         }
+        // Sentinel (slot 1) over the bare proxy (slot 2): what governance adds to the hop.
+        let (sentinel, bare) = (p(&results[1]), p(&results[2]));
+        let over = |a: u64, b: u64| (a as f64 - b as f64) / 1000.0;
+        println!(
+            "  sentinel over the bare proxy: p50 {:+.1} µs  p99 {:+.1} µs",
+            over(sentinel.p50, bare.p50),
+            over(sentinel.p99, bare.p99)
+        );
+        summary.push(format!(
+            "governance_{label}_p50_us={:.0} governance_{label}_p99_us={:.0}",
+            over(sentinel.p50, bare.p50),
+            over(sentinel.p99, bare.p99)
+        ));
     }
     println!("\nSUMMARY {}", summary.join(" "));
     Ok(())

@@ -1,8 +1,10 @@
 //! What the MCP gateway adds to `tools/call`: the same upstream tool (`echo` of the rmcp test
 //! fixture, over streamable HTTP) called directly and through Sentinel's `/mcp`, with the
 //! baseline policy, argument and result scans and durable (strict) audit on, at several
-//! concurrencies. Both paths use the rmcp client; calls alternate between the two paths in
-//! every round so that noise hits both alike.
+//! concurrencies — and through `bare_mcp_proxy`, an MCP proxy on the same stacks that governs
+//! nothing: the extra hop's own cost, the floor under any MCP gateway built this way. Every
+//! path uses the rmcp client; calls alternate between the paths in every round so that noise
+//! hits them alike.
 //!
 //! ```sh
 //! cargo build --release -p sentinel-cli -p sentinel-mcp -p sentinel-bench
@@ -36,8 +38,9 @@ impl Drop for Killed {
 }
 
 const USAGE: &str = "mcp_latency [--calls N (2000)] [--loads SESSIONS,... (1,4,16)]
-            [--sentinel PATH] [--fixture PATH (sentinel-mcp-fixture; both beside this program)]
-What the MCP gateway adds to tools/call, against the same upstream called directly.";
+            [--sentinel PATH] [--fixture PATH (sentinel-mcp-fixture)] [--bare-proxy PATH]
+What the MCP gateway adds to tools/call, against the same upstream called directly and beside a
+bare MCP proxy on the same stacks. Programs default to those beside this one.";
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
@@ -52,6 +55,7 @@ async fn main() -> anyhow::Result<()> {
         .context("--loads takes numbers of sessions, like 1,4,16")?;
     let sentinel = flags.program("sentinel", "sentinel")?;
     let fixture = flags.program("fixture", "sentinel-mcp-fixture")?;
+    let bare_proxy = flags.program("bare-proxy", "bare_mcp_proxy")?;
     flags.finish()?;
 
     // The upstream.
@@ -67,6 +71,17 @@ async fn main() -> anyhow::Result<()> {
     )?;
     let _up = Killed(up);
     let upstream = format!("http://{}/mcp", line.trim());
+
+    // The bare proxy in front of the same upstream.
+    let bare_port = free_port()?;
+    let bare_url = format!("http://127.0.0.1:{bare_port}/mcp");
+    let bare = Command::new(&bare_proxy)
+        .args(["--listen", &format!("127.0.0.1:{bare_port}")])
+        .args(["--upstream", &upstream])
+        .stdout(Stdio::null())
+        .spawn()
+        .with_context(|| format!("starting {}", bare_proxy.display()))?;
+    let _bare = Killed(bare);
 
     // Sentinel, on SQLite in a temp directory.
     let dir = tempfile::tempdir()?;
@@ -149,24 +164,28 @@ async fn main() -> anyhow::Result<()> {
     .error_for_status()?;
 
     println!("tools/call of an echo tool over streamable HTTP, {calls} calls per path and load");
-    println!("load  direct p50/p99 µs   gateway p50/p99 µs   added p50/p99 µs   server means µs: call / decide / audit commit");
+    println!("load  direct p50/p99 µs   gateway p50/p99 µs   added p50/p99 µs   bare proxy added p50/p99 µs   server means µs: call / decide / audit commit");
     let metrics = || server_sums(&http, &base, &admin);
     for &load in &loads {
         let mut direct_clients = Vec::new();
         let mut gateway_clients = Vec::new();
+        let mut bare_clients = Vec::new();
         for _ in 0..load {
             direct_clients.push(connect(&upstream, None).await?);
             gateway_clients.push(connect(&format!("{base}/mcp"), Some(&key)).await?);
+            bare_clients.push(connect_when_up(&bare_url).await?);
         }
-        // Warm up both paths.
+        // Warm up every path.
         run(&direct_clients, "echo", 50 * load).await?;
         run(&gateway_clients, "fixture__echo", 50 * load).await?;
-        let (mut direct, mut gateway) = (Vec::new(), Vec::new());
+        run(&bare_clients, "echo", 50 * load).await?;
+        let (mut direct, mut gateway, mut bare) = (Vec::new(), Vec::new(), Vec::new());
         let before = metrics().await?;
         let rounds = 10;
         for _ in 0..rounds {
             direct.extend(run(&direct_clients, "echo", calls / rounds).await?);
             gateway.extend(run(&gateway_clients, "fixture__echo", calls / rounds).await?);
+            bare.extend(run(&bare_clients, "echo", calls / rounds).await?);
         }
         let after = metrics().await?;
         let mean_us = |name: &str| {
@@ -182,14 +201,17 @@ async fn main() -> anyhow::Result<()> {
         };
         let d = Percentiles::of(&mut direct);
         let g = Percentiles::of(&mut gateway);
+        let b = Percentiles::of(&mut bare);
         println!(
-            "{load:>4}  {:>8} / {:<8}  {:>8} / {:<8}  {:>8} / {:<8}  {:>6.0} / {:.0} / {:.0}",
+            "{load:>4}  {:>8} / {:<8}  {:>8} / {:<8}  {:>8} / {:<8}  {:>13} / {:<13}  {:>6.0} / {:.0} / {:.0}",
             d.p50,
             d.p99,
             g.p50,
             g.p99,
             g.p50 as i64 - d.p50 as i64,
             g.p99 as i64 - d.p99 as i64,
+            b.p50 as i64 - d.p50 as i64,
+            b.p99 as i64 - d.p99 as i64,
             mean_us(CALL),
             mean_us(DECIDE),
             mean_us(COMMIT),
@@ -278,6 +300,19 @@ async fn connect(url: &str, key: Option<&str>) -> anyhow::Result<Client> {
     Ok(ClientConfig::default()
         .serve(StreamableHttpClientTransport::with_client(http, config))
         .await?)
+}
+
+/// Connects to a server that may still be starting.
+async fn connect_when_up(url: &str) -> anyhow::Result<Client> {
+    let mut last = None;
+    for _ in 0..100 {
+        match connect(url, None).await {
+            Ok(c) => return Ok(c),
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    Err(last.unwrap_or_else(|| anyhow::anyhow!("{url} did not answer")))
 }
 
 fn baseline() -> anyhow::Result<Value> {
