@@ -21,7 +21,8 @@ use axum::routing::post;
 use axum::Router;
 use sentinel_bench::flags::Flags;
 
-const USAGE: &str = "bare_proxy [--listen ADDR (127.0.0.1:9200)] [--upstream URL (http://127.0.0.1:9100)]
+const USAGE: &str =
+    "bare_proxy [--listen ADDR (127.0.0.1:9200)] [--upstream URL (http://127.0.0.1:9100)]
            [--threads N (0: Tokio's multi-threaded runtime, as Sentinel; 1: one thread)]
 A reverse proxy on Sentinel's HTTP stacks that governs nothing: the HTTP hop's own cost.";
 
@@ -67,10 +68,10 @@ fn main() -> anyhow::Result<()> {
             .build()?,
     };
     runtime.block_on(async {
-            let listener = tokio::net::TcpListener::bind(listen).await?;
-            axum::serve(listener, app).await?;
-            anyhow::Ok(())
-        })
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        axum::serve(listener, app).await?;
+        anyhow::Ok(())
+    })
 }
 
 async fn forward(State(up): State<Upstream>, headers: HeaderMap, body: Bytes) -> Response {

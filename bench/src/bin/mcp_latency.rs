@@ -164,7 +164,7 @@ async fn main() -> anyhow::Result<()> {
     .error_for_status()?;
 
     println!("tools/call of an echo tool over streamable HTTP, {calls} calls per path and load");
-    println!("load  direct p50/p99 µs   gateway p50/p99 µs   added p50/p99 µs   bare proxy added p50/p99 µs   server means µs: call / decide / audit commit");
+    println!("load  direct p50/p99 µs   gateway p50/p99 µs   added p50/p99 µs   bare proxy added p50/p99 µs   server means µs: call / decide / audit commit / journal sync");
     let metrics = || server_sums(&http, &base, &admin);
     for &load in &loads {
         let mut direct_clients = Vec::new();
@@ -203,7 +203,7 @@ async fn main() -> anyhow::Result<()> {
         let g = Percentiles::of(&mut gateway);
         let b = Percentiles::of(&mut bare);
         println!(
-            "{load:>4}  {:>8} / {:<8}  {:>8} / {:<8}  {:>8} / {:<8}  {:>13} / {:<13}  {:>6.0} / {:.0} / {:.0}",
+            "{load:>4}  {:>8} / {:<8}  {:>8} / {:<8}  {:>8} / {:<8}  {:>13} / {:<13}  {:>6.0} / {:.0} / {:.0} / {:.0}",
             d.p50,
             d.p99,
             g.p50,
@@ -215,16 +215,19 @@ async fn main() -> anyhow::Result<()> {
             mean_us(CALL),
             mean_us(DECIDE),
             mean_us(COMMIT),
+            mean_us(SYNC),
         );
     }
     Ok(())
 }
 
 /// The server's own timings (Prometheus histograms): the whole `tools/call` inside the gateway,
-/// the decision in it, and the audit commit the decision waits for.
+/// the decision in it, the audit commit the decision waits for, and the journal's write and
+/// `fdatasync` in that commit.
 const CALL: &str = "sentinel_mcp_call_duration_seconds";
 const DECIDE: &str = "sentinel_decision_duration_seconds";
 const COMMIT: &str = "sentinel_audit_commit_seconds";
+const SYNC: &str = "sentinel_audit_journal_sync_seconds";
 
 /// `(sum, count)` of each of those histograms, from the server's `/metrics`.
 async fn server_sums(
@@ -245,7 +248,7 @@ async fn server_sums(
             .find_map(|l| l.strip_prefix(series.as_str())?.trim().parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    Ok([CALL, DECIDE, COMMIT]
+    Ok([CALL, DECIDE, COMMIT, SYNC]
         .into_iter()
         .map(|name| {
             (

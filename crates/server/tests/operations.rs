@@ -77,6 +77,38 @@ async fn metrics_show_the_rule_index_compiling_programs() {
     }
 }
 
+/// An audit commit on SQLite shows in the metrics twice: the whole commit, and the journal's
+/// write and fsync inside it (the disk's share).
+#[tokio::test]
+async fn metrics_show_the_audit_journal_s_sync_beside_the_commit() {
+    let a = Acme::on(TestServer::sqlite().await).await;
+    a.check("query_metrics", json!({})).await;
+    let count = |text: &str, name: &str| {
+        text.lines()
+            .find_map(|l| {
+                l.strip_prefix(&format!("{name}_count "))?
+                    .trim()
+                    .parse::<f64>()
+                    .ok()
+            })
+            .unwrap_or(0.0)
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = a.s.metrics_text().await;
+        let syncs = count(&text, "sentinel_audit_journal_sync_seconds");
+        if syncs >= 1.0 {
+            assert!(
+                count(&text, "sentinel_audit_commit_seconds") >= 1.0,
+                "a sync happens inside a commit: {text}"
+            );
+            break;
+        }
+        assert!(Instant::now() < deadline, "no journal sync counted: {text}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 #[tokio::test]
 async fn openapi_covers_every_route() {
     let s = TestServer::sqlite().await;
