@@ -6,6 +6,7 @@
 //! - [`stats`]: latency percentiles and medians over repeated runs.
 //! - [`flags`]: the binaries' `--name value` flags.
 //! - [`server`]: a `sentinel serve` process set up for the HTTP benchmarks.
+//! - [`server_metrics`]: the server's own timings over a run, from its `/metrics`.
 //!
 //! ```
 //! let bundle = sentinel_bench::policy100::bundle();
@@ -18,4 +19,5 @@ pub mod flags;
 pub mod loadgen;
 pub mod policy100;
 pub mod server;
+pub mod server_metrics;
 pub mod stats;

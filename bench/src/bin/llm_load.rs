@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context};
 use sentinel_bench::flags::Flags;
 use sentinel_bench::loadgen::{closed_loop, open_loop, request, Conn, RunResult, Target};
+use sentinel_bench::server_metrics::Sums;
 use sentinel_bench::stats::{median, Percentiles};
 use serde_json::{json, Value};
 
@@ -233,6 +234,17 @@ fn start_litellm(bin: &PathBuf, mock: SocketAddr) -> anyhow::Result<Proc> {
     spawn(cmd, addr, Some(dir))
 }
 
+/// Sentinel's own timings (its `/metrics`), printed as means over each open-loop rate: the
+/// whole request inside the gateway, the provider call in it, the decision, the audit commit
+/// (overlapping the provider call) and the journal's write and `fdatasync` in that commit.
+const SERVER_TIMINGS: [&str; 5] = [
+    "sentinel_llm_request_seconds",
+    "sentinel_llm_upstream_seconds",
+    "sentinel_decision_duration_seconds",
+    "sentinel_audit_commit_seconds",
+    "sentinel_audit_journal_sync_seconds",
+];
+
 /// The lanes' order: direct, Sentinel, the bare proxy, then LiteLLM when it runs.
 const LITELLM: usize = 3;
 
@@ -288,6 +300,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
     let sentinel = start_sentinel(&args, mock_addr)?;
     wait_for(sentinel.target.addr, "/health", Duration::from_secs(30)).await?;
     let key = set_up(&sentinel).await?;
+    let admin = std::fs::read_to_string(
+        sentinel
+            ._dir
+            .as_ref()
+            .context("data dir")?
+            .path()
+            .join("admin.key"),
+    )?
+    .trim()
+    .to_string();
+    let http = reqwest::Client::new();
+    let base = format!("http://{}", sentinel.target.addr);
+    let server_means = || Sums::read(&http, &base, &admin, &SERVER_TIMINGS);
     let bare = start_bare_proxy(&args.bare_proxy, mock_addr)?;
     wait_for(bare.target.addr, "/health", Duration::from_secs(10)).await?;
     let litellm = match &args.litellm {
@@ -427,6 +452,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
         ));
     }
     for (label, rate, which) in plans {
+        let before = server_means().await?;
         let mut results: Vec<Vec<RunResult>> = which.iter().map(|_| Vec::new()).collect();
         for _ in 0..args.runs {
             for (slot, &i) in which.iter().enumerate() {
@@ -443,6 +469,7 @@ async fn run(args: Args) -> anyhow::Result<()> {
                 );
             }
         }
+        let after = server_means().await?;
         println!("open loop at {rate:.0}/s ({label} of max):");
         let p = |runs: &[RunResult]| {
             Percentiles::median_of(&runs.iter().map(|r| r.latency).collect::<Vec<_>>())
@@ -480,6 +507,14 @@ async fn run(args: Args) -> anyhow::Result<()> {
             over(sentinel.p50, bare.p50),
             over(sentinel.p99, bare.p99)
         ));
+        let means: Vec<String> = SERVER_TIMINGS
+            .iter()
+            .map(|name| format!("{:.0}", after.mean_us_since(&before, name)))
+            .collect();
+        println!(
+            "  sentinel's own means, µs: request / provider call / decide / audit commit / journal sync: {}",
+            means.join(" / ")
+        );
     }
     println!("\nSUMMARY {}", summary.join(" "));
     Ok(())

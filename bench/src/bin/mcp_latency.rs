@@ -22,6 +22,7 @@ use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig
 use rmcp::transport::StreamableHttpClientTransport;
 use rmcp::{RoleClient, ServiceExt};
 use sentinel_bench::flags::Flags;
+use sentinel_bench::server_metrics::Sums;
 use sentinel_bench::stats::Percentiles;
 use sentinel_mcp::http_client::{HttpClient, HttpOptions};
 use serde_json::{json, Value};
@@ -165,7 +166,7 @@ async fn main() -> anyhow::Result<()> {
 
     println!("tools/call of an echo tool over streamable HTTP, {calls} calls per path and load");
     println!("load  direct p50/p99 µs   gateway p50/p99 µs   added p50/p99 µs   bare proxy added p50/p99 µs   server means µs: call / decide / audit commit / journal sync");
-    let metrics = || server_sums(&http, &base, &admin);
+    let metrics = || Sums::read(&http, &base, &admin, &[CALL, DECIDE, COMMIT, SYNC]);
     for &load in &loads {
         let mut direct_clients = Vec::new();
         let mut gateway_clients = Vec::new();
@@ -188,17 +189,7 @@ async fn main() -> anyhow::Result<()> {
             bare.extend(run(&bare_clients, "echo", calls / rounds).await?);
         }
         let after = metrics().await?;
-        let mean_us = |name: &str| {
-            let (sum, count) = (
-                after[name].0 - before[name].0,
-                after[name].1 - before[name].1,
-            );
-            if count > 0.0 {
-                sum / count * 1e6
-            } else {
-                0.0
-            }
-        };
+        let mean_us = |name: &str| after.mean_us_since(&before, name);
         let d = Percentiles::of(&mut direct);
         let g = Percentiles::of(&mut gateway);
         let b = Percentiles::of(&mut bare);
@@ -228,39 +219,6 @@ const CALL: &str = "sentinel_mcp_call_duration_seconds";
 const DECIDE: &str = "sentinel_decision_duration_seconds";
 const COMMIT: &str = "sentinel_audit_commit_seconds";
 const SYNC: &str = "sentinel_audit_journal_sync_seconds";
-
-/// `(sum, count)` of each of those histograms, from the server's `/metrics`.
-async fn server_sums(
-    http: &reqwest::Client,
-    base: &str,
-    admin: &str,
-) -> anyhow::Result<std::collections::HashMap<&'static str, (f64, f64)>> {
-    let text = http
-        .get(format!("{base}/metrics"))
-        .bearer_auth(admin)
-        .send()
-        .await?
-        .error_for_status()?
-        .text()
-        .await?;
-    let value = |series: String| {
-        text.lines()
-            .find_map(|l| l.strip_prefix(series.as_str())?.trim().parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    Ok([CALL, DECIDE, COMMIT, SYNC]
-        .into_iter()
-        .map(|name| {
-            (
-                name,
-                (
-                    value(format!("{name}_sum ")),
-                    value(format!("{name}_count ")),
-                ),
-            )
-        })
-        .collect())
-}
 
 /// `count` calls spread over `clients` concurrently; latencies in µs.
 async fn run(clients: &[Client], tool: &str, count: usize) -> anyhow::Result<Vec<u64>> {
