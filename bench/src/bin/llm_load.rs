@@ -7,8 +7,8 @@
 //!
 //! 1. closed loop (max throughput) of each target;
 //! 2. open loop at 25 %, 50 % and 75 % of Sentinel's maximum, alternating direct / Sentinel /
-//!    bare proxy / LiteLLM per run (LiteLLM only at rates below its own maximum), and LiteLLM with the
-//!    direct baseline at half *its* maximum;
+//!    bare proxy / LiteLLM per run (LiteLLM only at rates below its own maximum), and all of
+//!    them at half LiteLLM's maximum;
 //! 3. added latency = the target's percentile minus the direct percentile at the same rate.
 //!
 //! ```sh
