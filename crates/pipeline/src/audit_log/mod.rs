@@ -10,8 +10,11 @@
 //! one transaction and one fsync for both, or are written on their own after
 //! [`DECISIONS_WAIT`] when no append comes.
 //!
-//! Cluster nodes sharing PostgreSQL each run a writer: appends are optimistic (see
-//! [`Writer::commit`]), and every node must sign with the same `audit.key`.
+//! A log that only this writer writes is sequenced ahead of its writes ([`ahead`]): a batch
+//! gets its indexes while the batch before it is still being synced, and deferred callers (the
+//! LLM gateway's provider calls) go on without waiting for that sync. Cluster nodes sharing
+//! PostgreSQL each run a writer: appends are optimistic (see [`Writer::commit`]), and every node
+//! must sign with the same `audit.key`.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -28,6 +31,9 @@ use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
 use crate::record::PendingRecord;
+use ahead::Ahead;
+
+mod ahead;
 
 const BATCH: usize = 1024;
 /// How often a batch is sequenced again after losing a race with another node's writer.
@@ -259,6 +265,9 @@ impl Writer {
         let mut batch = Vec::with_capacity(BATCH);
         let mut incoming = Vec::with_capacity(DECISIONS_BATCH);
         let mut tick = tokio::time::interval(CHECKPOINT_TICK);
+        // A log of its own is sequenced ahead of its writes (see ahead.rs); one that other
+        // nodes write too is sequenced as each batch commits.
+        let mut ahead = (!self.store.shared_by_nodes()).then(Ahead::default);
         loop {
             let room = DECISIONS_BATCH.saturating_sub(self.decisions.len());
             // A full batch is written at once, unless it is waiting out a failed write.
@@ -267,14 +276,25 @@ impl Writer {
                 Some(_) if room == 0 && !retrying => Some(tokio::time::Instant::now()),
                 due => due,
             };
+            // Records alone and checkpoints wait while entries are being written: they go
+            // after them, and a checkpoint signs only what is durable.
+            let writing = ahead.as_ref().is_some_and(Ahead::writing);
             tokio::select! {
                 biased;
+                stored = Ahead::written(&mut ahead) => {
+                    self.finish_write(ahead.as_mut().expect("only an ahead log writes"), stored).await;
+                }
                 n = rx.recv_many(&mut batch, BATCH) => {
                     if n == 0 {
                         break;
                     }
-                    self.commit(std::mem::take(&mut batch)).await;
-                    self.maybe_checkpoint().await;
+                    match ahead.as_mut() {
+                        Some(ahead) => self.sequence_ahead(ahead, std::mem::take(&mut batch)).await,
+                        None => {
+                            self.commit(std::mem::take(&mut batch)).await;
+                            self.maybe_checkpoint().await;
+                        }
+                    }
                 }
                 n = decisions.recv_many(&mut incoming, room), if room > 0 => {
                     if n == 0 {
@@ -283,13 +303,18 @@ impl Writer {
                     self.decisions.append(&mut incoming);
                     self.decisions_due.get_or_insert(tokio::time::Instant::now() + DECISIONS_WAIT);
                 }
-                _ = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() => {
+                _ = tokio::time::sleep_until(due.unwrap_or_else(tokio::time::Instant::now)), if due.is_some() && !writing => {
                     self.write_decisions().await;
                 }
-                _ = tick.tick() => self.maybe_checkpoint().await,
+                _ = tick.tick(), if !writing => self.maybe_checkpoint().await,
             }
         }
-        // Shutting down: what is queued is still written.
+        // Shutting down: what is sequenced and queued is still written.
+        while ahead.as_ref().is_some_and(Ahead::writing) {
+            let stored = Ahead::written(&mut ahead).await;
+            self.finish_write(ahead.as_mut().expect("only an ahead log writes"), stored)
+                .await;
+        }
         decisions.close();
         while let Some(r) = decisions.recv().await {
             self.decisions.push(r);
@@ -322,7 +347,8 @@ impl Writer {
         self.decisions_retry = DECISIONS_WAIT;
     }
 
-    /// Sequences, hashes and stores one batch; answers every caller.
+    /// Sequences, hashes and stores one batch; answers every caller. For a log that other nodes
+    /// write too; a log of its own is written by [`Writer::sequence_ahead`].
     ///
     /// Several nodes may write one database's log (cluster mode): each batch is one transaction
     /// keyed by sequence number, so a batch that raced another node's fails whole on the
@@ -346,55 +372,32 @@ impl Writer {
                     break;
                 }
             };
-            // Deferred callers go on now; they wait for `done` before releasing anything. Not
-            // when other nodes write the same log: a lost race renumbers the batch, so the
-            // index is final only once committed (they then learn it with the commit, below).
-            if !self.store.shared_by_nodes() {
-                for (append, receipt) in batch.iter_mut().zip(&prepared.receipts) {
-                    if let Some(sequenced) = append.sequenced.take() {
-                        let _ = sequenced.send(*receipt);
-                    }
-                }
-            }
+            // Deferred callers learn their index only with the commit, below: a lost race
+            // renumbers the batch.
             let made;
             (attached, made) = make_records(attached, Ok(&prepared.receipts)).await;
             let own = made.len();
             // The waiting decision records ride along too, unless they make the commit fail.
             let mut decisions = made;
             decisions.append(&mut self.decisions);
-            let mut stored = self
-                .store
-                .append_audit(&prepared.records, &prepared.new_hashes, &decisions)
-                .await;
-            let failed_other_than_race = match &stored {
-                Err(StoreError::Conflict(_)) | Ok(()) => None,
-                Err(e) => Some(e.to_string()),
-            };
-            if let (false, Some(error)) = (decisions.is_empty(), failed_other_than_race) {
-                // The same prepared batch again (its receipts may be out already), without the
-                // decision records: a bad record must not stop the audit log. They are written
-                // on their own (and retried) after the entries.
-                tracing::warn!(%error, "audit commit with decision records failed; retrying without them");
-                stored = self
-                    .store
-                    .append_audit(&prepared.records, &prepared.new_hashes, &[])
-                    .await;
-                if stored.is_ok() {
-                    self.queue_decisions(decisions);
-                    decisions = Vec::new();
-                }
-            }
+            let (stored, fate) = store_batch(
+                &*self.store,
+                &prepared.records,
+                &prepared.new_hashes,
+                decisions,
+            )
+            .await;
             match stored {
                 Ok(()) => {
-                    if !decisions.is_empty() {
-                        self.decisions_written(decisions.len());
-                    }
+                    self.records_stored(fate);
                     outcome = Ok(prepared);
                     break;
                 }
                 Err(e) => {
                     // Waiting records stay waiting; those made for this batch are made again.
-                    self.decisions = decisions.split_off(own);
+                    if let RecordsFate::NotWritten(mut decisions) = fate {
+                        self.decisions = decisions.split_off(own);
+                    }
                     if let (StoreError::Conflict(_), true) = (&e, attempt < RACE_RETRIES) {
                         metrics::counter!("sentinel_audit_append_races_total").increment(1);
                         if let Err(e) = self.catch_up().await {
@@ -409,34 +412,55 @@ impl Writer {
             }
         }
         match outcome {
-            Ok(prepared) => {
-                self.size += batch.len() as u64;
-                // Keep only the peaks: everything later appends and roots can ever read.
-                let peaks = peak_indexes(self.size);
-                self.frontier.hashes = peaks
-                    .iter()
-                    .filter_map(|i| prepared.overlay.hashes.get(i).map(|h| (*i, *h)))
-                    .collect();
-                metrics::counter!("sentinel_audit_entries_total").increment(batch.len() as u64);
-                metrics::histogram!("sentinel_audit_batch_size").record(batch.len() as f64);
-                metrics::histogram!("sentinel_audit_commit_seconds")
-                    .record(started.elapsed().as_secs_f64());
-                for (mut append, receipt) in batch.into_iter().zip(prepared.receipts) {
-                    if let Some(sequenced) = append.sequenced.take() {
-                        let _ = sequenced.send(receipt);
-                    }
-                    let _ = append.done.send(Ok(receipt));
-                }
+            Ok(prepared) => self.durable(batch, prepared, started),
+            Err(reason) => self.fail(batch, attached, &reason).await,
+        }
+    }
+
+    /// A batch now durable: the tree grows by it, and its callers learn where their entries are.
+    fn durable(&mut self, batch: Vec<Append>, prepared: Prepared, started: Instant) {
+        self.size += batch.len() as u64;
+        // Keep only the peaks: everything later appends and roots can ever read.
+        let peaks = peak_indexes(self.size);
+        self.frontier.hashes = peaks
+            .iter()
+            .filter_map(|i| prepared.overlay.hashes.get(i).map(|h| (*i, *h)))
+            .collect();
+        metrics::counter!("sentinel_audit_entries_total").increment(batch.len() as u64);
+        metrics::histogram!("sentinel_audit_batch_size").record(batch.len() as f64);
+        metrics::histogram!("sentinel_audit_commit_seconds")
+            .record(started.elapsed().as_secs_f64());
+        for (mut append, receipt) in batch.into_iter().zip(prepared.receipts) {
+            if let Some(sequenced) = append.sequenced.take() {
+                let _ = sequenced.send(receipt);
             }
-            Err(reason) => {
-                tracing::error!(%reason, count = batch.len(), "audit append failed");
-                for append in batch {
-                    let _ = append.done.send(Err(reason.clone()));
-                }
-                // Their callers are denied for this reason; the decision log says so once the
-                // store takes it again.
-                let (_, denied) = make_records(attached, Err(&reason)).await;
-                self.queue_decisions(denied);
+            let _ = append.done.send(Ok(receipt));
+        }
+    }
+
+    /// A batch that could not be written: its callers are denied for `reason`, and the
+    /// decision log says so once the store takes it again.
+    async fn fail(
+        &mut self,
+        batch: Vec<Append>,
+        attached: Vec<(usize, PendingRecord)>,
+        reason: &str,
+    ) {
+        tracing::error!(%reason, count = batch.len(), "audit append failed");
+        for append in batch {
+            let _ = append.done.send(Err(reason.to_string()));
+        }
+        let (_, denied) = make_records(attached, Err(reason)).await;
+        self.queue_decisions(denied);
+    }
+
+    /// Counts the records committed with a batch's entries, or queues those the store refused.
+    fn records_stored(&mut self, fate: RecordsFate) {
+        match fate {
+            RecordsFate::Written(0) => {}
+            RecordsFate::Written(count) => self.decisions_written(count),
+            RecordsFate::Refused(records) | RecordsFate::NotWritten(records) => {
+                self.queue_decisions(records)
             }
         }
     }
@@ -453,53 +477,7 @@ impl Writer {
 
     /// The batch's records and new tree hashes, sequenced after the tree as this writer knows it.
     fn prepare(&self, batch: &[Append]) -> Result<Prepared, String> {
-        let mut prepared = Prepared {
-            records: Vec::with_capacity(batch.len()),
-            new_hashes: Vec::new(),
-            overlay: Frontier {
-                hashes: self.frontier.hashes.clone(),
-            },
-            receipts: Vec::with_capacity(batch.len()),
-        };
-        for (i, append) in batch.iter().enumerate() {
-            let seq = self.size + i as u64;
-            let e = &append.entry;
-            let entry = AuditEntry {
-                seq,
-                time: rfc3339_now(),
-                tenant: e.tenant.map(|t| t.to_string()),
-                actor: e.actor.clone(),
-                kind: e.kind,
-                policy_revision: e.policy_revision.clone(),
-                request_digest: e.request_digest.clone(),
-                details: e.details.clone(),
-            };
-            let bytes = entry.to_canonical_bytes();
-            let leaf = merkle::record_hash(&bytes);
-            let hashes = merkle::stored_hashes_for_record_hash(seq, leaf, &prepared.overlay)
-                .map_err(|e| format!("audit tree: {e}"))?;
-            let first = merkle::stored_hash_count(seq);
-            for (k, h) in hashes.into_iter().enumerate() {
-                prepared.overlay.hashes.insert(first + k as u64, h);
-                prepared.new_hashes.push((first + k as u64, h));
-            }
-            prepared.records.push(AuditRecord {
-                seq,
-                tenant_id: e.tenant,
-                kind: kind_name(e.kind),
-                agent: e.agent.clone(),
-                tool: e.tool.clone(),
-                outcome: e.outcome.clone(),
-                created_at: sentinel_core::ids::now(),
-                entry: String::from_utf8(bytes).expect("canonical JSON is UTF-8"),
-                leaf_hash: leaf,
-            });
-            prepared.receipts.push(Receipt {
-                index: seq,
-                leaf_hash: leaf,
-            });
-        }
-        Ok(prepared)
+        prepare_at(self.size, &self.frontier, batch)
     }
 
     /// Reloads the tree's size and peaks from the store: after another node appended.
@@ -548,6 +526,91 @@ impl Writer {
             })
             .await
             .map_err(|e| e.to_string())
+    }
+}
+
+/// `batch`'s records and new tree hashes, sequenced after the tree of `size` entries whose
+/// peaks (and any hashes added since) `frontier` holds.
+fn prepare_at(size: u64, frontier: &Frontier, batch: &[Append]) -> Result<Prepared, String> {
+    let mut prepared = Prepared {
+        records: Vec::with_capacity(batch.len()),
+        new_hashes: Vec::new(),
+        overlay: Frontier {
+            hashes: frontier.hashes.clone(),
+        },
+        receipts: Vec::with_capacity(batch.len()),
+    };
+    for (i, append) in batch.iter().enumerate() {
+        let seq = size + i as u64;
+        let e = &append.entry;
+        let entry = AuditEntry {
+            seq,
+            time: rfc3339_now(),
+            tenant: e.tenant.map(|t| t.to_string()),
+            actor: e.actor.clone(),
+            kind: e.kind,
+            policy_revision: e.policy_revision.clone(),
+            request_digest: e.request_digest.clone(),
+            details: e.details.clone(),
+        };
+        let bytes = entry.to_canonical_bytes();
+        let leaf = merkle::record_hash(&bytes);
+        let hashes = merkle::stored_hashes_for_record_hash(seq, leaf, &prepared.overlay)
+            .map_err(|e| format!("audit tree: {e}"))?;
+        let first = merkle::stored_hash_count(seq);
+        for (k, h) in hashes.into_iter().enumerate() {
+            prepared.overlay.hashes.insert(first + k as u64, h);
+            prepared.new_hashes.push((first + k as u64, h));
+        }
+        prepared.records.push(AuditRecord {
+            seq,
+            tenant_id: e.tenant,
+            kind: kind_name(e.kind),
+            agent: e.agent.clone(),
+            tool: e.tool.clone(),
+            outcome: e.outcome.clone(),
+            created_at: sentinel_core::ids::now(),
+            entry: String::from_utf8(bytes).expect("canonical JSON is UTF-8"),
+            leaf_hash: leaf,
+        });
+        prepared.receipts.push(Receipt {
+            index: seq,
+            leaf_hash: leaf,
+        });
+    }
+    Ok(prepared)
+}
+
+/// What became of the decision records that went with a batch of entries.
+enum RecordsFate {
+    /// Committed with the entries (how many).
+    Written(usize),
+    /// The entries were committed without them; they are to be written on their own.
+    Refused(Vec<DecisionRecord>),
+    /// Nothing was committed.
+    NotWritten(Vec<DecisionRecord>),
+}
+
+/// Commits a batch's entries with `decisions`. If the store refuses them for a reason other
+/// than a race, the same entries (their receipts may be out already) are committed alone: a
+/// bad record must not stop the audit log. The records are then written on their own.
+async fn store_batch(
+    store: &dyn Store,
+    records: &[AuditRecord],
+    hashes: &[(u64, Hash)],
+    decisions: Vec<DecisionRecord>,
+) -> (Result<(), StoreError>, RecordsFate) {
+    let stored = store.append_audit(records, hashes, &decisions).await;
+    let error = match &stored {
+        Ok(()) => return (stored, RecordsFate::Written(decisions.len())),
+        Err(StoreError::Conflict(_)) => return (stored, RecordsFate::NotWritten(decisions)),
+        Err(_) if decisions.is_empty() => return (stored, RecordsFate::NotWritten(decisions)),
+        Err(e) => e.to_string(),
+    };
+    tracing::warn!(%error, "audit commit with decision records failed; retrying without them");
+    match store.append_audit(records, hashes, &[]).await {
+        Ok(()) => (Ok(()), RecordsFate::Refused(decisions)),
+        Err(e) => (Err(e), RecordsFate::NotWritten(decisions)),
     }
 }
 
@@ -627,5 +690,66 @@ mod tests {
             ]
         );
         assert_eq!(peak_indexes(7).len(), 3);
+    }
+
+    fn entry(i: usize) -> NewEntry {
+        NewEntry {
+            tenant: None,
+            actor: format!("agent-{i}"),
+            kind: EntryKind::Decision,
+            agent: None,
+            tool: None,
+            outcome: Some("allow".into()),
+            policy_revision: None,
+            request_digest: None,
+            details: serde_json::json!({"i": i}),
+        }
+    }
+
+    /// Deferred and strict appends from many tasks at once, on the embedded store: most batches
+    /// are sequenced while the one before them is being written (see ahead.rs). Every caller
+    /// gets its own index, and the stored tree is the one appending the stored entries one at a
+    /// time builds.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn appends_sequenced_ahead_of_their_writes_build_the_tree_one_at_a_time_would() {
+        let (_dir, url) = sentinel_testkit::sqlite();
+        let store = sentinel_store::open(&url).await.unwrap();
+        let signer = NoteSigner::generate("test.example/audit").unwrap();
+        let log = Arc::new(AuditLog::start(store.clone(), signer).await.unwrap());
+        let count = 400;
+        let tasks: Vec<_> = (0..count)
+            .map(|i| {
+                let log = log.clone();
+                tokio::spawn(async move {
+                    if i % 4 == 0 {
+                        return log.append(entry(i)).await;
+                    }
+                    crate::durability::deferring(async {
+                        let receipt = log.append(entry(i)).await?;
+                        crate::durability::settle().await?;
+                        Ok(receipt)
+                    })
+                    .await
+                })
+            })
+            .collect();
+        let mut receipts = Vec::new();
+        for t in tasks {
+            receipts.push(t.await.unwrap().expect("every append is durable"));
+        }
+        receipts.sort_by_key(|r| r.index);
+        let indexes: Vec<u64> = receipts.iter().map(|r| r.index).collect();
+        assert_eq!(indexes, (0..count as u64).collect::<Vec<_>>());
+        let size = store.audit_size().await.unwrap();
+        assert_eq!(size, count as u64);
+        let mut tree = merkle::MemoryHashStore::new();
+        for receipt in &receipts {
+            let record = store.audit_entry(receipt.index).await.unwrap().unwrap();
+            assert_eq!(record.leaf_hash, receipt.leaf_hash);
+            assert_eq!(merkle::record_hash(record.entry.as_bytes()), receipt.leaf_hash);
+            tree.append_record_hash(record.leaf_hash).unwrap();
+        }
+        let stored: Vec<u64> = (0..merkle::stored_hash_count(size)).collect();
+        assert_eq!(store.audit_hashes(&stored).await.unwrap(), tree.stored());
     }
 }
