@@ -2,6 +2,7 @@
 //! `bench/run.sh` runs them all. Results and the commands that reproduce them are in
 //! `docs/benchmarks.md`.
 //!
+//! - [`audit_sample`]: the audit entry the audit benchmarks append.
 //! - [`policy100`]: a generated 100-rule Rego bundle and the actions that exercise it.
 //! - [`stats`]: latency percentiles and medians over repeated runs.
 //! - [`flags`]: the binaries' `--name value` flags.
@@ -15,6 +16,7 @@
 //! assert_eq!(p.p50, 2);
 //! ```
 
+pub mod audit_sample;
 pub mod flags;
 pub mod loadgen;
 pub mod policy100;

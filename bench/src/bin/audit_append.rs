@@ -11,25 +11,11 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use sentinel_audit::entry::EntryKind;
 use sentinel_audit::note::NoteSigner;
+use sentinel_bench::audit_sample::entry;
 use sentinel_bench::flags::Flags;
 use sentinel_bench::stats::median;
-use sentinel_pipeline::{AuditLog, NewEntry};
-
-fn entry(i: u64) -> NewEntry {
-    NewEntry {
-        tenant: None,
-        actor: "agent:bench".into(),
-        kind: EntryKind::Decision,
-        agent: Some("bench".into()),
-        tool: Some("query_metrics".into()),
-        outcome: Some("allow".into()),
-        policy_revision: Some(format!("sha256:{:064x}", 7)),
-        request_digest: Some(format!("sha256:{i:064x}")),
-        details: serde_json::json!({"decision_id": i, "outcome": "allow", "reasons": [], "risk": "safe"}),
-    }
-}
+use sentinel_pipeline::AuditLog;
 
 /// Appends from `tasks` concurrent appenders for `seconds`; returns (appends/s, checkpoint lag).
 async fn run(tasks: u64, seconds: u64, journal: bool) -> anyhow::Result<(f64, Duration)> {

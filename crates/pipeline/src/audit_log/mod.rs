@@ -746,7 +746,10 @@ mod tests {
         for receipt in &receipts {
             let record = store.audit_entry(receipt.index).await.unwrap().unwrap();
             assert_eq!(record.leaf_hash, receipt.leaf_hash);
-            assert_eq!(merkle::record_hash(record.entry.as_bytes()), receipt.leaf_hash);
+            assert_eq!(
+                merkle::record_hash(record.entry.as_bytes()),
+                receipt.leaf_hash
+            );
             tree.append_record_hash(record.leaf_hash).unwrap();
         }
         let stored: Vec<u64> = (0..merkle::stored_hash_count(size)).collect();
