@@ -145,10 +145,12 @@ impl Writer {
                 self.maybe_checkpoint().await;
             }
             Err(e) => {
-                // Waiting records stay waiting; those made for the batches are made again, as
-                // denied.
+                // Records that were waiting stay waiting, ahead of those that came during the
+                // write; those made for the batches are made again, as denied.
                 if let RecordsFate::NotWritten(mut decisions) = fate {
-                    self.decisions = decisions.split_off(ahead.own_records);
+                    let mut waiting = decisions.split_off(ahead.own_records);
+                    waiting.append(&mut self.decisions);
+                    self.decisions = waiting;
                 }
                 let reason = format!("the audit log could not be written: {e}");
                 for s in written {
