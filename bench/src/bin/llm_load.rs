@@ -478,34 +478,19 @@ async fn run(args: Args) -> anyhow::Result<()> {
         for (slot, &i) in which.iter().enumerate() {
             report(&format!("  {}", lanes[i].name), &results[slot]);
             if i > 0 {
-                let t = p(&results[slot]);
-                let added = |a: u64, b: u64| (a as f64 - b as f64) / 1000.0;
-                println!(
-                    "    added vs direct: p50 {:+.1} µs  p99 {:+.1} µs",
-                    added(t.p50, direct.p50),
-                    added(t.p99, direct.p99)
-                );
+                let (p50, p99) = above(&p(&results[slot]), &direct);
+                println!("    added vs direct: p50 {p50:+.1} µs  p99 {p99:+.1} µs");
+                let name = lanes[i].name;
                 summary.push(format!(
-                    "{}_{label}_added_p50_us={:.0} {}_{label}_added_p99_us={:.0}",
-                    lanes[i].name,
-                    added(t.p50, direct.p50),
-                    lanes[i].name,
-                    added(t.p99, direct.p99)
+                    "{name}_{label}_added_p50_us={p50:.0} {name}_{label}_added_p99_us={p99:.0}"
                 ));
             }
         }
         // Sentinel (slot 1) over the bare proxy (slot 2): what governance adds to the hop.
-        let (sentinel, bare) = (p(&results[1]), p(&results[2]));
-        let over = |a: u64, b: u64| (a as f64 - b as f64) / 1000.0;
-        println!(
-            "  sentinel over the bare proxy: p50 {:+.1} µs  p99 {:+.1} µs",
-            over(sentinel.p50, bare.p50),
-            over(sentinel.p99, bare.p99)
-        );
+        let (p50, p99) = above(&p(&results[1]), &p(&results[2]));
+        println!("  sentinel over the bare proxy: p50 {p50:+.1} µs  p99 {p99:+.1} µs");
         summary.push(format!(
-            "governance_{label}_p50_us={:.0} governance_{label}_p99_us={:.0}",
-            over(sentinel.p50, bare.p50),
-            over(sentinel.p99, bare.p99)
+            "governance_{label}_p50_us={p50:.0} governance_{label}_p99_us={p99:.0}"
         ));
         let means: Vec<String> = SERVER_TIMINGS
             .iter()
@@ -518,6 +503,12 @@ async fn run(args: Args) -> anyhow::Result<()> {
     }
     println!("\nSUMMARY {}", summary.join(" "));
     Ok(())
+}
+
+/// How far `t`'s p50 and p99 are above `base`'s, in µs.
+fn above(t: &Percentiles, base: &Percentiles) -> (f64, f64) {
+    let us = |a: u64, b: u64| (a as f64 - b as f64) / 1000.0;
+    (us(t.p50, base.p50), us(t.p99, base.p99))
 }
 
 /// Prints the medians of `runs`; returns the median throughput.

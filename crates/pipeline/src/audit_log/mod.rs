@@ -365,7 +365,7 @@ impl Writer {
             .filter_map(|(i, append)| append.record.take().map(|r| (i, r)))
             .collect();
         for attempt in 0..=RACE_RETRIES {
-            let prepared = match self.prepare(&batch) {
+            let prepared = match prepare_at(self.size, &self.frontier, &batch) {
                 Ok(p) => p,
                 Err(e) => {
                     outcome = Err(e);
@@ -473,11 +473,6 @@ impl Writer {
         self.decisions.append(&mut records);
         self.decisions_due
             .get_or_insert(tokio::time::Instant::now() + DECISIONS_WAIT);
-    }
-
-    /// The batch's records and new tree hashes, sequenced after the tree as this writer knows it.
-    fn prepare(&self, batch: &[Append]) -> Result<Prepared, String> {
-        prepare_at(self.size, &self.frontier, batch)
     }
 
     /// Reloads the tree's size and peaks from the store: after another node appended.
