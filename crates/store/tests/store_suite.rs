@@ -42,6 +42,7 @@ on_both_backends!(
     deliveries_queue_retry_and_log,
     llm_usage_batches_are_written_whole,
     a_cancelled_audit_write_leaves_no_transaction_open,
+    audit_rows_keep_every_character,
 );
 
 fn tenant(slug: &str) -> Tenant {
@@ -809,4 +810,79 @@ async fn a_cancelled_audit_write_leaves_no_transaction_open(store: Arc<dyn Store
         );
     }
     assert!(abandoned > 0, "some writes were abandoned part way");
+}
+
+/// What an audit batch writes is read back byte for byte, whatever its texts hold: quotes,
+/// backslashes, escapes, non-ASCII, absent columns, a NUL (SQLite only: PostgreSQL's text
+/// refuses it), and batches of different sizes.
+async fn audit_rows_keep_every_character(store: Arc<dyn Store>, url: String) {
+    let t = tenant("acme");
+    store.insert_tenant(&t).await.unwrap();
+    let tricky = [
+        r#"{"q":"say \"hi\"","path":"C:\\x","nl":"a\nb","u":"\u0007"}"#,
+        "{\"snow\":\"\u{2603} caf\u{e9} \u{1F600}\"}",
+        "",
+    ];
+    let record = |seq: u64| sentinel_store::AuditRecord {
+        seq,
+        tenant_id: (seq % 2 == 0).then_some(t.id),
+        kind: "decision".into(),
+        agent: match seq % 3 {
+            0 => None,
+            1 => Some("b\u{f6}t \"one\"".into()),
+            _ => Some("nul\0inside".into()),
+        },
+        tool: (seq % 4 != 0).then(|| format!("tool_{seq}")),
+        outcome: Some("allow".into()),
+        created_at: ids::now(),
+        entry: format!("{}{seq}", tricky[seq as usize % tricky.len()]),
+        leaf_hash: [seq as u8; 32],
+    };
+    let decision = |n: u64| DecisionRecord {
+        decision_id: Uuid::now_v7(),
+        tenant_id: t.id,
+        agent: "bot".into(),
+        tool: "query_metrics".into(),
+        outcome: "allow".into(),
+        revision: "sha256:abc".into(),
+        input: serde_json::json!({"action": {"arguments": {"q": tricky[n as usize % 3], "n": n, "big": u64::MAX}}}),
+        result: serde_json::json!({"outcome": "allow", "reasons": ["\u{2603}"]}),
+        timestamp: ids::now(),
+        duration_us: n,
+    };
+    let mut written = Vec::new();
+    let mut decisions = Vec::new();
+    let mut next = 0;
+    let nul = url.starts_with("sqlite");
+    for (rows, with_nul) in [(1u64, false), (150, false), (7, nul), (2, false)] {
+        // Entries are numbered without gaps: what the filter keeps is numbered afresh.
+        let batch: Vec<_> = (next..next + rows)
+            .map(record)
+            .filter(|r| with_nul || !r.agent.as_deref().unwrap_or("").contains('\0'))
+            .enumerate()
+            .map(|(i, mut r)| {
+                r.seq = next + i as u64;
+                r
+            })
+            .collect();
+        let hashes: Vec<_> = batch.iter().map(|r| (r.seq, [r.seq as u8 ^ 0xff; 32])).collect();
+        let records: Vec<_> = (0..rows.min(60)).map(|n| decision(next + n)).collect();
+        store.append_audit(&batch, &hashes, &records).await.unwrap();
+        next += batch.len() as u64;
+        written.extend(batch);
+        decisions.extend(records);
+    }
+    for expected in &written {
+        let got = store.audit_entry(expected.seq).await.unwrap();
+        assert_eq!(got.as_ref(), Some(expected), "entry {}", expected.seq);
+    }
+    let indexes: Vec<u64> = written.iter().map(|r| r.seq).collect();
+    let hashes = store.audit_hashes(&indexes).await.unwrap();
+    for (seq, hash) in indexes.iter().zip(hashes) {
+        assert_eq!(hash, [*seq as u8 ^ 0xff; 32], "tree hash {seq}");
+    }
+    for expected in &decisions {
+        let got = store.decision(expected.decision_id).await.unwrap();
+        assert_eq!(got.as_ref(), Some(expected), "decision {}", expected.decision_id);
+    }
 }
