@@ -145,4 +145,40 @@ fn main() {
         black_box(Checkpoint::verify_signed(&note, &v).unwrap());
     });
     println!("checkpoint verify: {:.2} µs", d.as_secs_f64() * 1e6);
+
+    // A decision entry as the pipeline writes it, made canonical: by `canonical_json` (serde_json's
+    // compact text when that is canonical, as here) and, the baseline, by the canonicaliser.
+    let decision: serde_json::Value = serde_json::from_slice(
+        &AuditEntry {
+        seq: 123_456,
+        time: "2025-06-01T12:00:00.000Z".into(),
+        tenant: Some("0190c0de-0000-7000-8000-000000000001".into()),
+        actor: "agent:0190c0de-0000-7000-8000-000000000002".into(),
+        kind: EntryKind::Decision,
+        policy_revision: Some(format!("sha256:{:064x}", 7)),
+        request_digest: Some(format!("sha256:{:064x}", 9)),
+        details: serde_json::json!({
+            "decision_id": "0190c0de-0000-7000-8000-000000000003", "outcome": "deny",
+            "reasons": ["rule 17: \"curl | sh\" is not run by agents"], "risk": "critical",
+            "agent": "sre-bot", "tool": "run_shell", "server": null, "session": "s-42",
+            "kind": "tool_call", "findings": [{"detector": "shell", "rule": "pipe_to_shell", "path": "$.command"}],
+            "obligations": {"redact": []}, "quota": {"remaining": 41, "limit": 60},
+            "approval_id": null, "provenance": null,
+        }),
+        }
+        .to_canonical_bytes(),
+    )
+    .unwrap();
+    let ours = per_op(rounds, 20_000, |_| {
+        black_box(sentinel_audit::canonical::canonical_json(&decision));
+    });
+    let crate_only = per_op(rounds, 20_000, |_| {
+        black_box(serde_json_canonicalizer::to_vec(&decision).unwrap());
+    });
+    println!(
+        "canonical JSON of a decision entry: {:.2} µs (the canonicaliser alone: {:.2} µs, ×{:.1})",
+        ours.as_secs_f64() * 1e6,
+        crate_only.as_secs_f64() * 1e6,
+        crate_only.as_secs_f64() / ours.as_secs_f64()
+    );
 }

@@ -400,8 +400,14 @@ mod tests {
         assert!(is_audit_batch_statement(&sql, 6));
         assert!(!is_audit_batch_statement(&sql, 4));
         assert!(!is_audit_batch_statement(&sql, 8));
-        assert!(!is_audit_batch_statement(&format!("{sql} ON CONFLICT DO NOTHING"), 6));
-        assert!(!is_audit_batch_statement(&insert_sql(Dialect::Postgres, HASH_INSERT, 3), 6));
+        assert!(!is_audit_batch_statement(
+            &format!("{sql} ON CONFLICT DO NOTHING"),
+            6
+        ));
+        assert!(!is_audit_batch_statement(
+            &insert_sql(Dialect::Postgres, HASH_INSERT, 3),
+            6
+        ));
         assert!(!is_audit_batch_statement("DELETE FROM audit_hashes", 0));
         let entries = insert_sql(Dialect::Sqlite, ENTRY_INSERT, 100);
         assert!(is_audit_batch_statement(&entries, 900));

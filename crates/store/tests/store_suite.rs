@@ -825,14 +825,14 @@ async fn audit_rows_keep_every_character(store: Arc<dyn Store>, url: String) {
     ];
     let record = |seq: u64| sentinel_store::AuditRecord {
         seq,
-        tenant_id: (seq % 2 == 0).then_some(t.id),
+        tenant_id: seq.is_multiple_of(2).then_some(t.id),
         kind: "decision".into(),
         agent: match seq % 3 {
             0 => None,
             1 => Some("b\u{f6}t \"one\"".into()),
             _ => Some("nul\0inside".into()),
         },
-        tool: (seq % 4 != 0).then(|| format!("tool_{seq}")),
+        tool: (!seq.is_multiple_of(4)).then(|| format!("tool_{seq}")),
         outcome: Some("allow".into()),
         created_at: ids::now(),
         entry: format!("{}{seq}", tricky[seq as usize % tricky.len()]),
@@ -865,7 +865,10 @@ async fn audit_rows_keep_every_character(store: Arc<dyn Store>, url: String) {
                 r
             })
             .collect();
-        let hashes: Vec<_> = batch.iter().map(|r| (r.seq, [r.seq as u8 ^ 0xff; 32])).collect();
+        let hashes: Vec<_> = batch
+            .iter()
+            .map(|r| (r.seq, [r.seq as u8 ^ 0xff; 32]))
+            .collect();
         let records: Vec<_> = (0..rows.min(60)).map(|n| decision(next + n)).collect();
         store.append_audit(&batch, &hashes, &records).await.unwrap();
         next += batch.len() as u64;
@@ -883,6 +886,11 @@ async fn audit_rows_keep_every_character(store: Arc<dyn Store>, url: String) {
     }
     for expected in &decisions {
         let got = store.decision(expected.decision_id).await.unwrap();
-        assert_eq!(got.as_ref(), Some(expected), "decision {}", expected.decision_id);
+        assert_eq!(
+            got.as_ref(),
+            Some(expected),
+            "decision {}",
+            expected.decision_id
+        );
     }
 }

@@ -732,15 +732,25 @@ mod tests {
         for t in tasks {
             receipts.push(t.await.unwrap().expect("every append is durable"));
         }
+        assert_eq!(receipts.len(), count);
+        assert_stored_log_is_theirs(&store, receipts).await;
+    }
+
+    /// The stored log is exactly the entries of `receipts`, at their indexes, without a gap,
+    /// and its stored tree is the one appending those entries one at a time builds.
+    async fn assert_stored_log_is_theirs(store: &Arc<dyn Store>, mut receipts: Vec<Receipt>) {
         receipts.sort_by_key(|r| r.index);
-        let indexes: Vec<u64> = receipts.iter().map(|r| r.index).collect();
-        assert_eq!(indexes, (0..count as u64).collect::<Vec<_>>());
         let size = store.audit_size().await.unwrap();
-        assert_eq!(size, count as u64);
+        let indexes: Vec<u64> = receipts.iter().map(|r| r.index).collect();
+        assert_eq!(indexes, (0..size).collect::<Vec<_>>());
         let mut tree = merkle::MemoryHashStore::new();
         for receipt in &receipts {
             let record = store.audit_entry(receipt.index).await.unwrap().unwrap();
-            assert_eq!(record.leaf_hash, receipt.leaf_hash);
+            assert_eq!(
+                record.leaf_hash, receipt.leaf_hash,
+                "entry {}",
+                receipt.index
+            );
             assert_eq!(
                 merkle::record_hash(record.entry.as_bytes()),
                 receipt.leaf_hash
@@ -749,5 +759,74 @@ mod tests {
         }
         let stored: Vec<u64> = (0..merkle::stored_hash_count(size)).collect();
         assert_eq!(store.audit_hashes(&stored).await.unwrap(), tree.stored());
+    }
+
+    /// A write that fails while batches are sequenced ahead of it (see ahead.rs): one entry the
+    /// table refuses (a trigger stands in for a full disk) among many concurrent strict and
+    /// deferred appends. Its caller is denied, and so is every caller whose batch was built on
+    /// it; every caller told "durable" finds its entry at its index; the log has no gap and
+    /// its tree is whole; and appends after the failure go on from the last durable entry.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_failed_write_denies_the_batches_sequenced_on_it_and_leaves_no_gap() {
+        let (_dir, url) = sentinel_testkit::sqlite();
+        // The journal would take the write instead of the table; without it the table's
+        // refusal is the write's.
+        let mut options = sentinel_store::StoreOptions::default();
+        options.audit_journal = false;
+        let store = sentinel_store::open_with(&url, options).await.unwrap();
+        sqlx::any::install_default_drivers();
+        let raw = sqlx::AnyPool::connect(&url).await.unwrap();
+        sqlx::query(
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON audit_entries \
+             WHEN NEW.entry LIKE '%poison%' BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+        )
+        .execute(&raw)
+        .await
+        .unwrap();
+        let signer = NoteSigner::generate("test.example/audit").unwrap();
+        let log = Arc::new(AuditLog::start(store.clone(), signer).await.unwrap());
+        let count = 300;
+        let poison = 150;
+        let tasks: Vec<_> = (0..count)
+            .map(|i| {
+                let log = log.clone();
+                let mut entry = entry(i);
+                if i == poison {
+                    entry.actor = "poison".into();
+                }
+                tokio::spawn(async move {
+                    // Spread over a few writes, so that batches are sequenced on the refused
+                    // one while it is being written.
+                    tokio::time::sleep(Duration::from_micros(i as u64 * 200)).await;
+                    if i % 3 == 0 {
+                        return log.append(entry).await;
+                    }
+                    crate::durability::deferring(async {
+                        let receipt = log.append(entry).await?;
+                        crate::durability::settle().await?;
+                        Ok(receipt)
+                    })
+                    .await
+                })
+            })
+            .collect();
+        let mut durable = Vec::new();
+        let mut denied = 0;
+        for (i, t) in tasks.into_iter().enumerate() {
+            match t.await.unwrap() {
+                Ok(receipt) => {
+                    assert_ne!(i, poison, "the refused entry was reported durable");
+                    durable.push(receipt);
+                }
+                Err(_) => denied += 1,
+            }
+        }
+        assert!(denied >= 1, "the refused entry's caller is denied");
+        assert_eq!(durable.len() + denied, count);
+        let after = log.append(entry(count)).await.expect("the log goes on");
+        assert_eq!(after.index, durable.len() as u64);
+        durable.push(after);
+        eprintln!("{denied} of {count} appends denied with the refused one");
+        assert_stored_log_is_theirs(&store, durable).await;
     }
 }
