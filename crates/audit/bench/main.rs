@@ -1,4 +1,4 @@
-//! `audit-bench`: hash-only timing of the audit tree (no storage, no fsync).
+//! `audit-bench`: hash-only timing of the audit tree (no storage, no fsync), and of canonical JSON.
 //!
 //! Reports medians over several rounds: appends/s into the in-memory stored-hash
 //! tree (canonical entry bytes precomputed), inclusion and consistency proof
@@ -148,8 +148,7 @@ fn main() {
 
     // A decision entry as the pipeline writes it, made canonical: by `canonical_json` (serde_json's
     // compact text when that is canonical, as here) and, the baseline, by the canonicaliser.
-    let decision: serde_json::Value = serde_json::from_slice(
-        &AuditEntry {
+    let entry = AuditEntry {
         seq: 123_456,
         time: "2025-06-01T12:00:00.000Z".into(),
         tenant: Some("0190c0de-0000-7000-8000-000000000001".into()),
@@ -158,17 +157,23 @@ fn main() {
         policy_revision: Some(format!("sha256:{:064x}", 7)),
         request_digest: Some(format!("sha256:{:064x}", 9)),
         details: serde_json::json!({
-            "decision_id": "0190c0de-0000-7000-8000-000000000003", "outcome": "deny",
-            "reasons": ["rule 17: \"curl | sh\" is not run by agents"], "risk": "critical",
-            "agent": "sre-bot", "tool": "run_shell", "server": null, "session": "s-42",
-            "kind": "tool_call", "findings": [{"detector": "shell", "rule": "pipe_to_shell", "path": "$.command"}],
-            "obligations": {"redact": []}, "quota": {"remaining": 41, "limit": 60},
-            "approval_id": null, "provenance": null,
+            "decision_id": "0190c0de-0000-7000-8000-000000000003",
+            "outcome": "deny",
+            "reasons": ["rule 17: \"curl | sh\" is not run by agents"],
+            "risk": "critical",
+            "agent": "sre-bot",
+            "tool": "run_shell",
+            "server": null,
+            "session": "s-42",
+            "kind": "tool_call",
+            "findings": [{"detector": "shell", "rule": "pipe_to_shell", "path": "$.command"}],
+            "obligations": {"redact": []},
+            "quota": {"remaining": 41, "limit": 60},
+            "approval_id": null,
+            "provenance": null,
         }),
-        }
-        .to_canonical_bytes(),
-    )
-    .unwrap();
+    };
+    let decision: serde_json::Value = serde_json::from_slice(&entry.to_canonical_bytes()).unwrap();
     let ours = per_op(rounds, 20_000, |_| {
         black_box(sentinel_audit::canonical::canonical_json(&decision));
     });
