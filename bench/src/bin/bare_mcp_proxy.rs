@@ -1,7 +1,8 @@
 //! The floor of any MCP gateway built like Sentinel's: an MCP server on the same stacks (rmcp's
 //! streamable-HTTP server under axum, rmcp's client over the gateway's own HTTP client, a
-//! multi-threaded Tokio runtime, mimalloc) that passes `tools/list` and `tools/call` to one
-//! upstream and its answers back, and does nothing else — no key, no policy, no scan, no audit.
+//! multi-threaded Tokio runtime, mimalloc) that passes every request to one upstream and its
+//! answers back ([`sentinel_mcp::bridge::Bridge`], as `sentinel mcp stdio` does), and does
+//! nothing else — no key, no policy, no scan, no audit.
 //!
 //! `mcp_latency` measures it beside Sentinel in the same run: what it adds over calling the
 //! upstream directly is the cost of the extra MCP hop itself on this machine, and Sentinel's
@@ -14,17 +15,14 @@
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, ClientConfig, ListToolsResult, PaginatedRequestParams,
-    ServerCapabilities, ServerConfig,
-};
-use rmcp::service::{Peer, RequestContext};
+use rmcp::model::ClientConfig;
 use rmcp::transport::streamable_http_client::StreamableHttpClientTransportConfig;
 use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use rmcp::transport::StreamableHttpClientTransport;
-use rmcp::{ErrorData as McpError, RoleClient, RoleServer, ServerHandler, ServiceExt};
+use rmcp::ServiceExt;
 use sentinel_bench::flags::Flags;
+use sentinel_mcp::bridge::Bridge;
 use sentinel_mcp::http_client::{HttpClient, HttpOptions};
 
 const USAGE: &str = "bare_mcp_proxy [--listen ADDR (127.0.0.1:9300)] --upstream URL
@@ -33,40 +31,6 @@ An MCP proxy on Sentinel's stacks that governs nothing: the MCP hop's own cost."
 #[cfg(feature = "mimalloc")]
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Every downstream session forwards to the one upstream session, as the gateway shares one
-/// upstream connection between an upstream's callers.
-#[derive(Clone)]
-struct Forward {
-    upstream: Peer<RoleClient>,
-}
-
-fn relay(e: rmcp::ServiceError) -> McpError {
-    McpError::internal_error(e.to_string(), None)
-}
-
-impl ServerHandler for Forward {
-    fn get_info(&self) -> ServerConfig {
-        ServerConfig::new(ServerCapabilities::builder().enable_tools().build())
-    }
-
-    async fn list_tools(
-        &self,
-        _request: Option<PaginatedRequestParams>,
-        _ctx: RequestContext<RoleServer>,
-    ) -> Result<ListToolsResult, McpError> {
-        let tools = self.upstream.list_all_tools().await.map_err(relay)?;
-        Ok(ListToolsResult::with_all_items(tools))
-    }
-
-    async fn call_tool(
-        &self,
-        request: CallToolRequestParams,
-        _ctx: RequestContext<RoleServer>,
-    ) -> Result<CallToolResponse, McpError> {
-        self.upstream.call_tool_once(request).await.map_err(relay)
-    }
-}
 
 fn main() -> anyhow::Result<()> {
     let flags = Flags::from_env(USAGE)?;
@@ -90,9 +54,9 @@ async fn serve(listen: SocketAddr, upstream: String) -> anyhow::Result<()> {
             StreamableHttpClientTransportConfig::with_uri(upstream),
         ))
         .await?;
-    let forward = Forward {
-        upstream: client.peer().clone(),
-    };
+    // Every downstream session forwards to the one upstream session, as the gateway shares one
+    // upstream connection between an upstream's callers.
+    let forward = Bridge::to(client.peer().clone());
     let service = StreamableHttpService::new(
         move || Ok(forward.clone()),
         Arc::new(LocalSessionManager::default()),

@@ -40,16 +40,24 @@ where
         .serve(StreamableHttpClientTransport::with_client(http, config))
         .await
         .map_err(|e| anyhow::anyhow!("could not open an MCP session at {url}: {e}"))?;
-    let bridge = Bridge {
-        gateway: gateway.peer().clone(),
-    };
-    let served = bridge.serve(io).await?;
+    let served = Bridge::to(gateway.peer().clone()).serve(io).await?;
     served.waiting().await?;
     Ok(())
 }
 
-struct Bridge {
+/// An MCP server that forwards every request to one client session: the gateway's, for
+/// `sentinel mcp stdio`; any MCP server's, for the benchmarks' bare proxy (the MCP hop's own
+/// cost, with nothing governed).
+#[derive(Clone)]
+pub struct Bridge {
     gateway: Peer<RoleClient>,
+}
+
+impl Bridge {
+    /// Forwards to the session `gateway` is a peer of.
+    pub fn to(gateway: Peer<RoleClient>) -> Bridge {
+        Bridge { gateway }
+    }
 }
 
 fn relay(e: rmcp::ServiceError) -> McpError {
